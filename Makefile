@@ -1,0 +1,46 @@
+# Two commands from a fresh clone: `make build` and `make test`.
+# Every target sets up .venv (python3 -m venv + pip install -e '.[dev]') when it is
+# missing or pyproject.toml changed.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+UI_PORT ?= 3000
+
+.PHONY: build test check ui lint format clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+## build: set up, then materialise every asset into warehouse/
+build: $(STAMP)
+	$(BIN)/ai-footprints build
+
+## test: set up, lint, then run the whole test suite
+test: $(STAMP) lint
+	$(BIN)/python -m pytest
+
+## check: validate everything under sources/ without building
+check: $(STAMP)
+	$(BIN)/ai-footprints check
+
+## ui: the Dagster UI on http://127.0.0.1:$(UI_PORT) with this code location
+ui: $(STAMP)
+	@mkdir -p .dagster
+	DAGSTER_HOME=$(CURDIR)/.dagster $(BIN)/dagster dev -m pipelines.definitions -h 127.0.0.1 -p $(UI_PORT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) .dagster .pytest_cache .ruff_cache
+	find warehouse -mindepth 1 ! -name README.md -exec rm -rf {} +

@@ -1,0 +1,11 @@
+"""Dagster assets by layer: raw -> normalised -> derived -> published.
+
+Each asset is a thin wrapper: it calls one library function and reports metadata.
+"""
+
+from pipelines.assets.derived import claim_checks, training_runs
+from pipelines.assets.normalised import entities, figures, metrics, sources
+from pipelines.assets.published import warehouse
+from pipelines.assets.raw import raw_sources
+
+ALL_ASSETS = [raw_sources, metrics, entities, sources, figures, training_runs, claim_checks, warehouse]

@@ -1,0 +1,58 @@
+"""Published layer: the DuckDB warehouse and Parquet files, swapped in whole."""
+
+from __future__ import annotations
+
+import dagster as dg
+import polars as pl
+
+from pipelines.lib.publish import publish
+from pipelines.resources import WarehouseResource
+from schemas.tables import PUBLISHED_TABLES
+
+# Published table name -> the asset that holds it.
+TABLE_ASSETS = {
+    "sources": ["normalised", "sources"],
+    "entities": ["normalised", "entities"],
+    "metrics": ["normalised", "metrics"],
+    "figures": ["normalised", "figures"],
+    "training_runs": ["derived", "training_runs"],
+    "claim_checks": ["derived", "claim_checks"],
+}
+
+
+@dg.asset(
+    key=["published", "warehouse"],
+    group_name="published",
+    ins={name: dg.AssetIn(key=key) for name, key in TABLE_ASSETS.items()},
+    description=(
+        "ai_footprints.duckdb and parquet/<table>.parquet under the warehouse root, written aside, "
+        "verified and swapped in only after every upstream asset and check has passed."
+    ),
+    kinds={"duckdb", "parquet"},
+)
+def warehouse(
+    warehouse_root: WarehouseResource,
+    sources: pl.DataFrame,
+    entities: pl.DataFrame,
+    metrics: pl.DataFrame,
+    figures: pl.DataFrame,
+    training_runs: pl.DataFrame,
+    claim_checks: pl.DataFrame,
+) -> dg.MaterializeResult:
+    tables = {
+        "sources": sources,
+        "entities": entities,
+        "metrics": metrics,
+        "figures": figures,
+        "training_runs": training_runs,
+        "claim_checks": claim_checks,
+    }
+    published = publish(tables, PUBLISHED_TABLES, warehouse_root.path)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/uri": dg.MetadataValue.path(str(published.duckdb_path)),
+            "parquet": dg.MetadataValue.path(str(published.parquet_dir)),
+            "dagster/row_count": dg.MetadataValue.int(sum(published.row_counts.values())),
+            **{f"rows/{name}": dg.MetadataValue.int(count) for name, count in published.row_counts.items()},
+        }
+    )

@@ -1,0 +1,95 @@
+"""The `ai-footprints` command line: check the sources, build the warehouse.
+
+Errors a contributor can act on are printed one per line (file, figure, field,
+message) with no traceback, and the command exits non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.assets import ALL_ASSETS
+from pipelines.checks import SCHEMA_CHECKS
+from pipelines.definitions import resources
+from pipelines.lib.normalise import check_source_tree
+from pipelines.resources import DEFAULT_SOURCES, DEFAULT_WAREHOUSE
+
+EXAMPLES = """examples:
+  ai-footprints check                      validate sources/ and list every problem
+  ai-footprints build                      materialise every asset into warehouse/
+  ai-footprints build --warehouse /tmp/wh  build into another warehouse root
+"""
+
+
+def _check(sources: Path) -> int:
+    problems = check_source_tree(sources)
+    if problems:
+        files = len({problem.file for problem in problems})
+        print(
+            f"{len(problems)} problem{'s' * (len(problems) != 1)} in {files} file{'s' * (files != 1)}:", file=sys.stderr
+        )
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    print(f"{sources}: no problems")
+    return 0
+
+
+def _build(sources: Path, warehouse: Path) -> int:
+    if _check(sources):
+        print(f"nothing was built; {warehouse} is unchanged", file=sys.stderr)
+        return 1
+    started = time.monotonic()
+    result = dg.materialize(
+        [*ALL_ASSETS, *SCHEMA_CHECKS],
+        resources=resources(str(sources), str(warehouse)),
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+    )
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        rows = materialization.metadata.get("dagster/row_count")
+        count = f"{rows.value} rows" if rows is not None else ""
+        print(f"  materialised {materialization.asset_key.to_user_string():28} {count}")
+    for evaluation in result.get_asset_check_evaluations():
+        status = "passed" if evaluation.passed else "FAILED"
+        print(f"  check {evaluation.check_name:34} {status}")
+    if not result.success:
+        for event in result.get_step_failure_events():
+            error = event.step_failure_data.error
+            message = error.cause.message if error and error.cause else (error.message if error else "unknown error")
+            print(f"error in {event.step_key}: {message.strip()}", file=sys.stderr)
+        print(f"the build failed; {warehouse} is unchanged", file=sys.stderr)
+        return 1
+    print(f"built {warehouse} in {time.monotonic() - started:.1f} s")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="ai-footprints",
+        description="Build and check the AI Footprints dataset.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--sources", type=Path, default=DEFAULT_SOURCES, help="source tree (default: %(default)s)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("check", help="validate every source file without building")
+    build = commands.add_parser("build", help="materialise every asset and publish the warehouse")
+    build.add_argument(
+        "--warehouse", type=Path, default=DEFAULT_WAREHOUSE, help="warehouse root (default: %(default)s)"
+    )
+    arguments = parser.parse_args(argv)
+    if arguments.command == "check":
+        return _check(arguments.sources)
+    return _build(arguments.sources, arguments.warehouse)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

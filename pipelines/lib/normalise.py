@@ -1,0 +1,377 @@
+"""The normalised layer: vocabularies resolved, units canonical, periods parsed.
+
+Functions take the raw frames (as written) and return the normalised tables with
+every cross-file problem found: unknown metrics, entities or hardware, units that
+do not parse or convert, negative quantities, bad periods, `equals` that cannot
+be compared, `cites` of unknown documents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from pipelines.lib.errors import SourceError, SourceProblem
+from pipelines.lib.periods import PeriodError, parse_period
+from pipelines.lib.physics import EQUIVALENCES
+from pipelines.lib.sources import load_sources, raw_frames
+from pipelines.lib.units import conversion_factors, dimensionality
+
+# A change figure says which metric changed; no other figure may.
+CHANGE_METRIC = "year_on_year_change"
+
+
+@dataclass
+class Stage:
+    """A normalised table and the problems found while making it."""
+
+    frame: pl.DataFrame
+    problems: list[SourceProblem] = field(default_factory=list)
+
+
+def _problems(
+    rows: pl.DataFrame, *, field: str, message: pl.Expr, item: str = "id", kind: str = "figure"
+) -> list[SourceProblem]:
+    """One problem per row of `rows`, message built by a polars expression."""
+    frame = rows.select(pl.col("file"), pl.col(item).alias("item"), message.alias("message"))
+    return [SourceProblem(file, item_, field, text, kind) for file, item_, text in frame.iter_rows()]
+
+
+def _key(column: str) -> pl.Expr:
+    """Entity matching: exact after trimming, case-insensitive."""
+    return pl.col(column).str.strip_chars().str.to_lowercase()
+
+
+def normalise_metrics(raw: pl.DataFrame) -> Stage:
+    problems = _problems(
+        raw.filter(pl.col("id").is_duplicated()),
+        field="id",
+        message=pl.lit("is defined more than once"),
+        kind="metric",
+    )
+    dimensions: list[str | None] = []
+    for file, metric, unit in raw.select("file", "id", "unit").iter_rows():
+        try:
+            dimensions.append(dimensionality(unit))
+        except Exception as exc:
+            dimensions.append(None)
+            problems.append(
+                SourceProblem(file, metric, "unit", f"'{unit}' is not a unit the registry knows ({exc})", "metric")
+            )
+    frame = raw.select(
+        pl.col("id").alias("metric"),
+        "description",
+        "unit",
+        pl.Series("dimension", dimensions, dtype=pl.String),
+        "substance",
+        "signed",
+    ).sort("metric")
+    return Stage(frame, problems)
+
+
+def normalise_entities(raw: pl.DataFrame) -> Stage:
+    names = raw.select("file", pl.col("name").alias("item"), _key("name").alias("key"))
+    aliases = (
+        raw.explode("aliases")
+        .drop_nulls("aliases")
+        .select("file", pl.col("name").alias("item"), _key("aliases").alias("key"))
+    )
+    keys = pl.concat([names, aliases]).unique(maintain_order=True)
+    clashes = (
+        keys.filter(pl.col("key").is_duplicated())
+        .with_columns(others=pl.col("item").unique().sort().str.join(", ").over("key"))
+        .filter(pl.col("others").str.contains(","))
+    )
+    problems = _problems(
+        clashes,
+        field="aliases",
+        item="item",
+        kind="entity",
+        message=pl.format("'{}' names more than one entity ({})", pl.col("key"), pl.col("others")),
+    )
+    known = set(raw["name"].to_list())
+    problems += _problems(
+        raw.filter(pl.col("parent").is_not_null() & ~pl.col("parent").is_in(list(known))),
+        field="parent",
+        item="name",
+        kind="entity",
+        message=pl.format("'{}' is not an entity name", pl.col("parent")),
+    )
+    frame = raw.select(
+        pl.col("name").alias("entity"),
+        pl.col("type").alias("entity_type"),
+        "parent",
+        "aliases",
+    ).sort("entity")
+    return Stage(frame, problems)
+
+
+def entity_lookup(raw_entities: pl.DataFrame) -> pl.DataFrame:
+    """key (trimmed, lower-case name or alias) -> canonical entity and its type."""
+    names = raw_entities.select(
+        _key("name").alias("key"), pl.col("name").alias("entity"), pl.col("type").alias("entity_type")
+    )
+    aliases = (
+        raw_entities.explode("aliases")
+        .drop_nulls("aliases")
+        .select(_key("aliases").alias("key"), pl.col("name").alias("entity"), pl.col("type").alias("entity_type"))
+    )
+    return pl.concat([names, aliases]).unique(subset="key", keep="first", maintain_order=True)
+
+
+def normalise_sources(raw_documents: pl.DataFrame, raw_figures: pl.DataFrame) -> Stage:
+    known = raw_documents["id"].to_list()
+    cited = raw_documents.explode("cites").drop_nulls("cites")
+    problems = _problems(
+        cited.filter(~pl.col("cites").is_in(known)),
+        field="cites",
+        item="cites",
+        kind="cited document",
+        message=pl.lit("is not the id of a document in sources/documents"),
+    )
+    counts = raw_figures.group_by("source_id").len("figure_count")
+    frame = (
+        raw_documents.rename({"id": "source_id"})
+        .join(counts, on="source_id", how="left")
+        .with_columns(pl.col("figure_count").fill_null(0).cast(pl.Int64), pl.col("file").alias("source_file"))
+        .select(
+            "source_id",
+            "title",
+            "publisher",
+            "published",
+            "kind",
+            "language",
+            "url",
+            "authors",
+            "license",
+            "accessed",
+            "notes",
+            "cites",
+            "figure_count",
+            "source_file",
+        )
+        .sort("source_id")
+    )
+    return Stage(frame, problems)
+
+
+FIGURE_COLUMNS = [
+    "figure_id",
+    "source_id",
+    "subject",
+    "subject_type",
+    "metric",
+    "value",
+    "low",
+    "high",
+    "unit",
+    "value_as_written",
+    "low_as_written",
+    "high_as_written",
+    "unit_as_written",
+    "conversion_factor",
+    "period",
+    "period_start",
+    "period_end",
+    "basis",
+    "qualifier",
+    "hardware",
+    "scope",
+    "equals_figure_id",
+    "change_of",
+    "locator",
+    "quote",
+    "subject_as_written",
+    "source_file",
+    "figure_order",
+]
+
+
+def normalise_figures(raw_figures: pl.DataFrame, metrics: pl.DataFrame, raw_entities: pl.DataFrame) -> Stage:
+    """Resolve names, convert units, parse periods; collect every problem."""
+    lookup = entity_lookup(raw_entities)
+    problems: list[SourceProblem] = []
+    figures = raw_figures.with_columns(_key("subject").alias("subject_key"), _key("hardware").alias("hardware_key"))
+
+    # Vocabularies.
+    figures = figures.join(
+        metrics.select("metric", pl.col("unit").alias("canonical_unit"), "dimension", "substance", "signed"),
+        on="metric",
+        how="left",
+    )
+    problems += _problems(
+        figures.filter(pl.col("canonical_unit").is_null()),
+        field="metric",
+        message=pl.format("'{}' is not a metric in metrics.yaml", pl.col("metric")),
+    )
+    figures = figures.join(
+        lookup.rename({"key": "subject_key", "entity": "subject_entity", "entity_type": "subject_type"}),
+        on="subject_key",
+        how="left",
+    )
+    problems += _problems(
+        figures.filter(pl.col("subject_entity").is_null()),
+        field="subject",
+        message=pl.format("'{}' is not an entity name or alias in entities.yaml", pl.col("subject")),
+    )
+    figures = figures.join(
+        lookup.rename({"key": "hardware_key", "entity": "hardware_entity", "entity_type": "hardware_type"}),
+        on="hardware_key",
+        how="left",
+    )
+    problems += _problems(
+        figures.filter(pl.col("hardware").is_not_null() & (pl.col("hardware_type") != "hardware").fill_null(True)),
+        field="hardware",
+        message=pl.format("'{}' is not a hardware entity in entities.yaml", pl.col("hardware")),
+    )
+    known_metrics = metrics["metric"].to_list()
+    problems += _problems(
+        figures.filter((pl.col("metric") == CHANGE_METRIC) & pl.col("change_of").is_null()),
+        field="change_of",
+        message=pl.lit(f"is required for {CHANGE_METRIC}: name the metric that changed"),
+    )
+    problems += _problems(
+        figures.filter(pl.col("change_of").is_not_null() & (pl.col("metric") != CHANGE_METRIC)),
+        field="change_of",
+        message=pl.lit(f"belongs only to {CHANGE_METRIC} figures"),
+    )
+    problems += _problems(
+        figures.filter(pl.col("change_of").is_not_null() & ~pl.col("change_of").is_in(known_metrics)),
+        field="change_of",
+        message=pl.format("'{}' is not a metric in metrics.yaml", pl.col("change_of")),
+    )
+
+    # Units: one pint conversion per distinct pair, applied as a column.
+    pairs = figures.filter(pl.col("canonical_unit").is_not_null()).select(
+        "unit", pl.col("canonical_unit"), (pl.col("substance") == "water").fill_null(False).alias("water")
+    )
+    factors = conversion_factors(pairs.rename({"unit": "unit_as_written", "canonical_unit": "unit"})).frame
+    figures = figures.with_columns((pl.col("substance") == "water").fill_null(False).alias("water")).join(
+        factors.rename({"unit_as_written": "unit", "unit": "canonical_unit"}),
+        on=["unit", "canonical_unit", "water"],
+        how="left",
+    )
+    problems += _problems(
+        figures.filter(pl.col("unit_error").is_not_null()), field="unit", message=pl.col("unit_error")
+    )
+
+    # Values: as-written text -> canonical floats.
+    figures = figures.with_columns(
+        (pl.col(name).cast(pl.Float64) * pl.col("conversion_factor")).alias(f"{name}_canonical")
+        for name in ("value", "low", "high")
+    )
+    for name in ("value", "low", "high"):
+        problems += _problems(
+            figures.filter((pl.col(name).cast(pl.Float64) < 0) & ~pl.col("signed").fill_null(False)),
+            field=name,
+            message=pl.format("{} is negative, but {} is not a signed metric", pl.col(name), pl.col("metric")),
+        )
+
+    # Periods: each distinct text parsed once.
+    periods = figures.select("period").drop_nulls().unique().sort("period")
+    bounds: dict[str, tuple] = {}
+    period_errors: dict[str, str] = {}
+    for (text,) in periods.iter_rows():
+        try:
+            bounds[text] = parse_period(text)
+        except PeriodError as exc:
+            period_errors[text] = str(exc)
+    period_frame = pl.DataFrame(
+        {
+            "period": list(bounds) + list(period_errors),
+            "period_start": [b[0] for b in bounds.values()] + [None] * len(period_errors),
+            "period_end": [b[1] for b in bounds.values()] + [None] * len(period_errors),
+            "period_error": [None] * len(bounds) + list(period_errors.values()),
+        },
+        schema={"period": pl.String, "period_start": pl.Date, "period_end": pl.Date, "period_error": pl.String},
+    )
+    figures = figures.join(period_frame, on="period", how="left")
+    problems += _problems(
+        figures.filter(pl.col("period_error").is_not_null()), field="period", message=pl.col("period_error")
+    )
+
+    # `equals` must link figures that can be compared.
+    targets = figures.select(
+        "source_id",
+        pl.col("id").alias("equals"),
+        pl.col("dimension").alias("equals_dimension"),
+        pl.col("metric").alias("equals_metric"),
+    )
+    linked = figures.filter(pl.col("equals").is_not_null()).join(targets, on=["source_id", "equals"], how="left")
+    for file, figure, metric, dimension, target, target_metric, target_dimension in linked.select(
+        "file", "id", "metric", "dimension", "equals", "equals_metric", "equals_dimension"
+    ).iter_rows():
+        if dimension is None or target_dimension is None or dimension == target_dimension:
+            continue
+        equivalence = EQUIVALENCES.get(metric) or EQUIVALENCES.get(target_metric)
+        if equivalence is None or {dimension, target_dimension} != {
+            equivalence.from_dimension,
+            dimensionality(equivalence.canonical_unit),
+        }:
+            problems.append(
+                SourceProblem(
+                    file,
+                    figure,
+                    "equals",
+                    f"'{target}' ({target_metric}) and this figure ({metric}) measure different quantities "
+                    "and no physical equivalence links them",
+                )
+            )
+
+    frame = (
+        figures.select(
+            pl.format("{}/{}", "source_id", "id").alias("figure_id"),
+            "source_id",
+            pl.col("subject_entity").alias("subject"),
+            "subject_type",
+            "metric",
+            pl.col("value_canonical").alias("value"),
+            pl.col("low_canonical").alias("low"),
+            pl.col("high_canonical").alias("high"),
+            pl.col("canonical_unit").alias("unit"),
+            pl.col("value").alias("value_as_written"),
+            pl.col("low").alias("low_as_written"),
+            pl.col("high").alias("high_as_written"),
+            pl.col("unit").alias("unit_as_written"),
+            "conversion_factor",
+            "period",
+            "period_start",
+            "period_end",
+            "basis",
+            "qualifier",
+            pl.col("hardware_entity").alias("hardware"),
+            "scope",
+            pl.when(pl.col("equals").is_not_null())
+            .then(pl.format("{}/{}", "source_id", "equals"))
+            .alias("equals_figure_id"),
+            "change_of",
+            "locator",
+            "quote",
+            pl.col("subject").alias("subject_as_written"),
+            pl.col("file").alias("source_file"),
+            "figure_order",
+        )
+        .sort("source_id", "figure_order")
+        .select(FIGURE_COLUMNS)
+    )
+    return Stage(frame, problems)
+
+
+def normalise_all(raw: dict[str, pl.DataFrame]) -> tuple[dict[str, pl.DataFrame], list[SourceProblem]]:
+    """Every normalised table from the raw frames, and every problem found."""
+    metrics = normalise_metrics(raw["metrics"])
+    entities = normalise_entities(raw["entities"])
+    sources = normalise_sources(raw["documents"], raw["figures"])
+    figures = normalise_figures(raw["figures"], metrics.frame, raw["entities"])
+    stages = {"metrics": metrics, "entities": entities, "sources": sources, "figures": figures}
+    problems = [problem for stage in stages.values() for problem in stage.problems]
+    return {name: stage.frame for name, stage in stages.items()}, problems
+
+
+def check_source_tree(root: Path) -> list[SourceProblem]:
+    """Every problem in a source tree, from single files and across files, sorted."""
+    loaded = load_sources(root)
+    _, problems = normalise_all(raw_frames(loaded))
+    return SourceError([*loaded.problems, *problems]).problems

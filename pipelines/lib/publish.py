@@ -1,0 +1,104 @@
+"""Publishing: the DuckDB file and Parquet files, written aside and swapped in whole.
+
+A build writes every table into a staging folder under the warehouse root, reads
+it back to verify, and only then replaces the published files. A failure at any
+earlier point leaves the previous warehouse exactly as it was.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandera.polars as pa
+import polars as pl
+
+DUCKDB_FILE = "ai_footprints.duckdb"
+PARQUET_DIR = "parquet"
+STAGING_PREFIX = ".staging-"
+
+
+@dataclass(frozen=True)
+class PublishedWarehouse:
+    root: Path
+    duckdb_path: Path
+    parquet_dir: Path
+    row_counts: dict[str, int]
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def write_duckdb(tables: dict[str, pl.DataFrame], schemas: dict[str, pa.DataFrameSchema], path: Path) -> None:
+    """One table per frame, with table and column comments from the schemas."""
+    with duckdb.connect(str(path)) as connection:
+        for name, frame in tables.items():
+            connection.register("frame_to_publish", frame.to_arrow())
+            connection.execute(f'CREATE TABLE "{name}" AS SELECT * FROM frame_to_publish')
+            connection.unregister("frame_to_publish")
+            schema = schemas.get(name)
+            if schema is None:
+                continue
+            if schema.description:
+                connection.execute(f'COMMENT ON TABLE "{name}" IS {_sql_text(schema.description)}')
+            for column_name, column in schema.columns.items():
+                unit = (column.metadata or {}).get("unit")
+                text = f"{column.description} [{unit}]" if unit else column.description
+                if text:
+                    connection.execute(f'COMMENT ON COLUMN "{name}"."{column_name}" IS {_sql_text(text)}')
+        connection.execute("CHECKPOINT")
+
+
+def write_parquet(tables: dict[str, pl.DataFrame], directory: Path) -> None:
+    directory.mkdir(parents=True)
+    for name, frame in tables.items():
+        frame.write_parquet(directory / f"{name}.parquet", statistics=True)
+
+
+def _verify(staging: Path, tables: dict[str, pl.DataFrame]) -> dict[str, int]:
+    """Read the staged files back; every table must hold the rows it was given."""
+    counts = {}
+    with duckdb.connect(str(staging / DUCKDB_FILE), read_only=True) as connection:
+        for name, frame in tables.items():
+            (in_duckdb,) = connection.execute(f'SELECT count(*) FROM "{name}"').fetchone()  # type: ignore[misc]
+            in_parquet = pl.scan_parquet(staging / PARQUET_DIR / f"{name}.parquet").select(pl.len()).collect().item()
+            if not in_duckdb == in_parquet == frame.height:
+                raise RuntimeError(
+                    f"staged table {name} has {in_duckdb} rows in DuckDB and {in_parquet} in Parquet, "
+                    f"expected {frame.height}"
+                )
+            counts[name] = frame.height
+    return counts
+
+
+def publish(tables: dict[str, pl.DataFrame], schemas: dict[str, pa.DataFrameSchema], root: Path) -> PublishedWarehouse:
+    """Write all tables aside, verify them, then swap them in for the old ones."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    staging = root / f"{STAGING_PREFIX}{uuid.uuid4().hex}"
+    staging.mkdir()
+    try:
+        write_duckdb(tables, schemas, staging / DUCKDB_FILE)
+        write_parquet(tables, staging / PARQUET_DIR)
+        counts = _verify(staging, tables)
+        _swap_in(staging, root)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return PublishedWarehouse(root, root / DUCKDB_FILE, root / PARQUET_DIR, counts)
+
+
+def _swap_in(staging: Path, root: Path) -> None:
+    """Replace the published files with the staged ones.
+
+    The DuckDB file is replaced atomically (rename on one file system). The Parquet
+    folder cannot be, so the old one is moved aside first and removed last.
+    """
+    old_parquet = staging / "previous-parquet"
+    if (root / PARQUET_DIR).exists():
+        (root / PARQUET_DIR).replace(old_parquet)
+    (staging / PARQUET_DIR).replace(root / PARQUET_DIR)
+    (staging / DUCKDB_FILE).replace(root / DUCKDB_FILE)

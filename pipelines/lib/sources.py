@@ -1,0 +1,282 @@
+"""Reading `sources/`: safe YAML, input models, and the raw (as written) frames.
+
+Each file is checked on its own here (syntax, keys, types, numbers, ranges, ids);
+what needs several files at once is in `normalise`. Every problem is collected,
+none is raised early, so that one run reports them all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import polars as pl
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from pipelines.lib.errors import SourceProblem
+from schemas.inputs import DocumentHeader, DocumentIn, EntityIn, FigureIn, MetricIn
+
+METRICS_FILE = "metrics.yaml"
+ENTITIES_FILE = "entities.yaml"
+DOCUMENTS_DIR = "documents"
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class _SourceLoader(yaml.SafeLoader):
+    """SafeLoader that keeps every scalar as written, except null and true/false.
+
+    Numbers stay text so that their digits survive ("2379" keeps its precision),
+    dates stay text, `~` stays the qualifier it means here rather than null, and
+    aliases are refused (nothing in a source needs them; they allow YAML bombs).
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "YAML aliases (*name) are not allowed in sources", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+_SourceLoader.yaml_implicit_resolvers = {}
+_SourceLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:null|Null|NULL|)$"), ["n", "N", ""])
+_SourceLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+def read_yaml(path: Path, display: str) -> tuple[Any, list[SourceProblem]]:
+    """Parse one YAML file safely; a problem instead of an exception on failure."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [SourceProblem(display, None, None, f"is not valid UTF-8 text ({exc.reason} at byte {exc.start})")]
+    except OSError as exc:
+        return None, [SourceProblem(display, None, None, f"cannot be read ({exc.strerror})")]
+    try:
+        return yaml.load(text, Loader=_SourceLoader), []
+    except yaml.YAMLError as exc:
+        message = " ".join(str(exc).split())
+        return None, [SourceProblem(display, None, None, f"is not valid YAML: {message}")]
+
+
+def _field_path(location: Iterable[int | str]) -> str:
+    return ".".join(str(part) for part in location)
+
+
+def _validation_problems(
+    error: ValidationError, display: str, item: str | None, item_kind: str = "figure"
+) -> list[SourceProblem]:
+    """Turn pydantic errors into problems naming the item and field."""
+    problems = []
+    for detail in error.errors():
+        message = detail["msg"]
+        if detail["type"] == "extra_forbidden":
+            message = "is not a key the contract knows"
+        elif detail["type"] == "missing":
+            message = "is required"
+        elif detail["type"].startswith("value_error"):
+            message = message.removeprefix("Value error, ")
+        problems.append(SourceProblem(display, item, _field_path(detail["loc"]) or None, message, item_kind))
+    return problems
+
+
+def _validate_list(
+    data: Any, model: type[Model], display: str, name_key: str, item_kind: str
+) -> tuple[list[Model], list[SourceProblem]]:
+    """Validate a YAML list of items (metrics or entities) item by item."""
+    if not isinstance(data, list):
+        return [], [SourceProblem(display, None, None, "must be a YAML list of items")]
+    items, problems = [], []
+    for index, raw in enumerate(data):
+        label = str(raw.get(name_key)) if isinstance(raw, dict) and raw.get(name_key) else f"#{index + 1}"
+        try:
+            items.append(model.model_validate(raw))
+        except ValidationError as exc:
+            problems.extend(_validation_problems(exc, display, label, item_kind))
+    return items, problems
+
+
+def _validate_document(data: dict[str, Any], display: str, stem: str) -> tuple[DocumentIn, list[SourceProblem]]:
+    """Check a document's keys, then each figure on its own, so that one bad figure
+    does not hide the problems of the others. Returns the document with its valid
+    figures and every problem."""
+    problems = []
+    header: DocumentHeader | None = None
+    try:
+        header = DocumentHeader.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(_validation_problems(exc, display, None))
+    if header is not None and header.id != stem:
+        problems.append(SourceProblem(display, None, "id", f"'{header.id}' must equal the file name '{stem}'"))
+    raw_figures = data.get("figures") if isinstance(data.get("figures"), list) else []
+    figures: list[FigureIn] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_figures):
+        label = str(raw["id"]) if isinstance(raw, dict) and raw.get("id") else f"#{index + 1}"
+        if not isinstance(raw, dict):
+            problems.append(SourceProblem(display, label, None, "must be a mapping of figure keys"))
+            continue
+        try:
+            figure = FigureIn.model_validate(raw)
+        except ValidationError as exc:
+            problems.extend(_validation_problems(exc, display, label))
+            continue
+        if figure.id in seen:
+            problems.append(SourceProblem(display, figure.id, "id", "is used by another figure in this document"))
+            continue
+        seen.add(figure.id)
+        problems.extend(SourceProblem(display, figure.id, name, message) for name, message in figure_problems(figure))
+        figures.append(figure)
+    ids = {str(raw.get("id")) for raw in raw_figures if isinstance(raw, dict)}
+    for figure in figures:
+        if figure.equals is not None and figure.equals not in ids:
+            problems.append(
+                SourceProblem(display, figure.id, "equals", f"'{figure.equals}' is not a figure of this document")
+            )
+    if header is None:
+        # Keep the valid figures under the file's name so that checks across files
+        # still report their problems; the build stops on the header's problems anyway.
+        keys = {name: None for name in DocumentHeader.model_fields} | {"id": stem, "cites": [], "figures": figures}
+        return DocumentIn.model_construct(**keys), problems
+    return DocumentIn.model_construct(**{**header.model_dump(exclude={"figures"}), "figures": figures}), problems
+
+
+def figure_problems(figure: FigureIn) -> list[tuple[str, str]]:
+    """(field, message) for a figure whose keys do not fit together."""
+    problems = []
+    if figure.value is None and (figure.low is None or figure.high is None):
+        problems.append(("value", "is required unless both low and high are given"))
+    if figure.low is not None and figure.high is not None and float(figure.low) > float(figure.high):
+        problems.append(("low", f"{figure.low} is greater than high ({figure.high})"))
+    if figure.value is not None:
+        value = float(figure.value)
+        if figure.low is not None and value < float(figure.low):
+            problems.append(("value", f"{figure.value} is below low ({figure.low})"))
+        if figure.high is not None and value > float(figure.high):
+            problems.append(("value", f"{figure.value} is above high ({figure.high})"))
+    if figure.equals == figure.id:
+        problems.append(("equals", "names the figure itself"))
+    return problems
+
+
+@dataclass
+class LoadedSources:
+    """The valid items of a source tree, and every problem found in it."""
+
+    metrics: list[MetricIn] = field(default_factory=list)
+    entities: list[EntityIn] = field(default_factory=list)
+    documents: list[tuple[str, DocumentIn]] = field(default_factory=list)  # (display path, document)
+    metrics_file: str = METRICS_FILE
+    entities_file: str = ENTITIES_FILE
+    problems: list[SourceProblem] = field(default_factory=list)
+
+
+def load_sources(root: Path) -> LoadedSources:
+    """Read and check every file of a source tree on its own."""
+    root = Path(root)
+
+    def display(path: Path) -> str:
+        return f"{root.name}/{path.relative_to(root).as_posix()}"
+
+    loaded = LoadedSources(metrics_file=display(root / METRICS_FILE), entities_file=display(root / ENTITIES_FILE))
+
+    for name, model, key, kind, target in (
+        (METRICS_FILE, MetricIn, "id", "metric", loaded.metrics),
+        (ENTITIES_FILE, EntityIn, "name", "entity", loaded.entities),
+    ):
+        path = root / name
+        if not path.is_file():
+            loaded.problems.append(SourceProblem(display(path), None, None, "is missing"))
+            continue
+        data, problems = read_yaml(path, display(path))
+        loaded.problems.extend(problems)
+        if not problems:
+            items, problems = _validate_list(data, model, display(path), key, kind)
+            target.extend(items)
+            loaded.problems.extend(problems)
+
+    documents_dir = root / DOCUMENTS_DIR
+    paths = sorted(documents_dir.iterdir()) if documents_dir.is_dir() else []
+    if not documents_dir.is_dir():
+        loaded.problems.append(SourceProblem(display(documents_dir), None, None, "is missing"))
+    for path in paths:
+        if path.name.startswith("."):
+            continue
+        if path.suffix != ".yaml" or not path.is_file():
+            loaded.problems.append(
+                SourceProblem(
+                    display(path), None, None, "is not a .yaml file: documents are sources/documents/<id>.yaml"
+                )
+            )
+            continue
+        data, problems = read_yaml(path, display(path))
+        if problems:
+            loaded.problems.extend(problems)
+            continue
+        if not isinstance(data, dict):
+            loaded.problems.append(SourceProblem(display(path), None, None, "must be a YAML mapping of document keys"))
+            continue
+        document, problems = _validate_document(data, display(path), path.stem)
+        loaded.problems.extend(problems)
+        loaded.documents.append((display(path), document))
+    return loaded
+
+
+RAW_FIGURE_COLUMNS = [
+    "file",
+    "source_id",
+    "figure_order",
+    *FigureIn.model_fields,
+]
+
+
+def raw_frames(loaded: LoadedSources) -> dict[str, pl.DataFrame]:
+    """The raw layer: every item exactly as written, one frame per input kind."""
+    metrics = pl.DataFrame(
+        [{"file": loaded.metrics_file, **metric.model_dump()} for metric in loaded.metrics],
+        schema={
+            "file": pl.String,
+            "id": pl.String,
+            "description": pl.String,
+            "unit": pl.String,
+            "substance": pl.String,
+            "signed": pl.Boolean,
+        },
+    )
+    entities = pl.DataFrame(
+        [{"file": loaded.entities_file, **entity.model_dump()} for entity in loaded.entities],
+        schema={
+            "file": pl.String,
+            "name": pl.String,
+            "type": pl.String,
+            "aliases": pl.List(pl.String),
+            "parent": pl.String,
+        },
+    )
+    document_schema: dict[str, Any] = {"file": pl.String}
+    for name in DocumentIn.model_fields:
+        if name == "figures":
+            continue
+        document_schema[name] = pl.List(pl.String) if name in {"authors", "cites"} else pl.String
+    documents = pl.DataFrame(
+        [{"file": file, **document.model_dump(exclude={"figures"})} for file, document in loaded.documents],
+        schema=document_schema,
+    )
+    figures = pl.DataFrame(
+        [
+            {"file": file, "source_id": document.id, "figure_order": order, **figure.model_dump()}
+            for file, document in loaded.documents
+            for order, figure in enumerate(document.figures)
+        ],
+        schema={name: (pl.Int64 if name == "figure_order" else pl.String) for name in RAW_FIGURE_COLUMNS},
+    )
+    return {"metrics": metrics, "entities": entities, "documents": documents, "figures": figures}

@@ -1,0 +1,1 @@
+"""Schemas: pydantic models of the input files and pandera schemas of the published tables."""

@@ -1,0 +1,129 @@
+"""Pydantic models of the contributed input files (contract section 1).
+
+They check each file on its own: keys, types, formats, numbers, ranges. Checks
+that need other files (known metrics, entities, units) live in
+`pipelines.lib.normalise`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+DOCUMENT_ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+FIGURE_ID_PATTERN = r"^[a-z0-9]+([a-z0-9._-]*[a-z0-9])?$"
+METRIC_ID_PATTERN = r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$"
+QUOTE_MAX_CHARS = 200
+
+EntityType = Literal["organization", "model", "hardware", "facility", "region", "technology", "reference"]
+DocumentKind = Literal[
+    "sustainability_report",
+    "paper",
+    "news_article",
+    "model_card",
+    "press_release",
+    "spec_sheet",
+    "dataset",
+    "government_report",
+    "blog_post",
+]
+Basis = Literal["reported", "estimated", "projected", "claimed"]
+Qualifier = Literal["=", "~", ">", "<", ">=", "<="]
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+def _number_text(text: str) -> str:
+    """A number exactly as written; kept as text so that its digits survive."""
+    text = text.strip()
+    if "," in text:
+        raise ValueError(f"'{text}' has a comma: write numbers without thousands separators")
+    if not _NUMBER.match(text):
+        raise ValueError(f"'{text}' is not a finite number")
+    if not math.isfinite(float(text)):
+        raise ValueError(f"'{text}' is not a finite number")
+    return text
+
+
+def _partial_date(text: str) -> str:
+    """YYYY, YYYY-MM or YYYY-MM-DD that names a real date."""
+    match = _PARTIAL_DATE.match(text.strip())
+    if not match:
+        raise ValueError(f"'{text}' is not a date written YYYY, YYYY-MM or YYYY-MM-DD")
+    year, month, day = (int(part) if part else 1 for part in match.groups())
+    try:
+        date(year, month, day)
+    except ValueError as exc:
+        raise ValueError(f"'{text}' is not a real date ({exc})") from None
+    return text.strip()
+
+
+NumberText = Annotated[str, AfterValidator(_number_text)]
+PartialDate = Annotated[str, AfterValidator(_partial_date)]
+NonEmpty = Annotated[str, Field(min_length=1), AfterValidator(str.strip)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+class MetricIn(_Strict):
+    id: Annotated[str, Field(pattern=METRIC_ID_PATTERN)]
+    description: NonEmpty
+    unit: NonEmpty
+    # Extensions to the contract (optional keys):
+    substance: Literal["water"] | None = None
+    signed: bool = False
+
+
+class EntityIn(_Strict):
+    name: NonEmpty
+    type: EntityType
+    aliases: list[NonEmpty] = []
+    parent: NonEmpty | None = None
+
+
+class FigureIn(_Strict):
+    id: Annotated[str, Field(pattern=FIGURE_ID_PATTERN)]
+    subject: NonEmpty
+    metric: NonEmpty
+    value: NumberText | None = None
+    low: NumberText | None = None
+    high: NumberText | None = None
+    unit: NonEmpty
+    period: NonEmpty | None = None
+    basis: Basis = "reported"
+    qualifier: Qualifier = "="
+    hardware: NonEmpty | None = None
+    scope: NonEmpty | None = None
+    equals: NonEmpty | None = None
+    change_of: NonEmpty | None = None
+    locator: NonEmpty | None = None
+    quote: Annotated[str, Field(min_length=1, max_length=QUOTE_MAX_CHARS)] | None = None
+
+
+class DocumentHeader(_Strict):
+    """A document's own keys; its figures are checked one by one as FigureIn."""
+
+    id: Annotated[str, Field(pattern=DOCUMENT_ID_PATTERN)]
+    title: NonEmpty
+    publisher: NonEmpty
+    published: PartialDate
+    kind: DocumentKind
+    language: Annotated[str, Field(pattern=r"^[a-z]{2}$")]
+    url: NonEmpty | None = None
+    authors: list[NonEmpty] | None = None
+    license: NonEmpty | None = None
+    accessed: PartialDate | None = None
+    notes: NonEmpty | None = None
+    cites: list[Annotated[str, Field(pattern=DOCUMENT_ID_PATTERN)]] = []
+    figures: list[Any]
+
+
+class DocumentIn(DocumentHeader):
+    figures: list[FigureIn]

@@ -1,0 +1,229 @@
+"""Pandera schemas of the published tables (contract section 2).
+
+One schema per table: column types, nullability, allowed values, keys, and a
+description and unit per column. The asset checks, the DuckDB column comments and
+the README's data dictionary are generated from these, so they are written once.
+"""
+
+from __future__ import annotations
+
+import pandera.polars as pa
+import polars as pl
+
+from schemas.inputs import QUOTE_MAX_CHARS
+
+Strings = pl.List(pl.String)
+BASES = ["reported", "estimated", "projected", "claimed"]
+QUALIFIERS = ["=", "~", ">", "<", ">=", "<="]
+ENTITY_TYPES = ["organization", "model", "hardware", "facility", "region", "technology", "reference"]
+DOCUMENT_KINDS = [
+    "sustainability_report",
+    "paper",
+    "news_article",
+    "model_card",
+    "press_release",
+    "spec_sheet",
+    "dataset",
+    "government_report",
+    "blog_post",
+]
+
+
+def column(
+    dtype: pl.DataType | type[pl.DataType],
+    description: str,
+    *,
+    unit: str | None = None,
+    nullable: bool = False,
+    checks: list[pa.Check] | None = None,
+) -> pa.Column:
+    """A column with its description and (where it has one) unit."""
+    return pa.Column(dtype, checks=checks, nullable=nullable, description=description, metadata={"unit": unit})
+
+
+def non_negative(description: str, unit: str, *, nullable: bool = True) -> pa.Column:
+    return column(pl.Float64, description, unit=unit, nullable=nullable, checks=[pa.Check.ge(0)])
+
+
+def table(name: str, description: str, key: list[str], columns: dict[str, pa.Column]) -> pa.DataFrameSchema:
+    return pa.DataFrameSchema(
+        columns,
+        name=name,
+        description=description,
+        unique=key,
+        strict=True,
+        ordered=True,
+        metadata={"primary_key": key},
+    )
+
+
+SOURCES = table(
+    "sources",
+    "One row per source document: who published it, when, where, and how many figures it gives.",
+    ["source_id"],
+    {
+        "source_id": column(pl.String, "Document id, the stem of sources/documents/<id>.yaml."),
+        "title": column(pl.String, "Title as the document gives it."),
+        "publisher": column(pl.String, "Publisher as the document gives it."),
+        "published": column(pl.String, "Publication date as written: YYYY, YYYY-MM or YYYY-MM-DD."),
+        "kind": column(pl.String, "Kind of document.", checks=[pa.Check.isin(DOCUMENT_KINDS)]),
+        "language": column(pl.String, "ISO 639-1 language code.", checks=[pa.Check.str_matches(r"^[a-z]{2}$")]),
+        "url": column(pl.String, "Where the document can be read.", nullable=True),
+        "authors": column(Strings, "Authors, where the document names them.", nullable=True),
+        "license": column(pl.String, "The document's licence, where known.", nullable=True),
+        "accessed": column(pl.String, "When the document was read, where recorded.", nullable=True),
+        "notes": column(pl.String, "Curator's notes: version, boundary, what was left out and why.", nullable=True),
+        "cites": column(Strings, "Ids of documents this one takes figures from."),
+        "figure_count": column(pl.Int64, "Number of figures entered from the document.", checks=[pa.Check.ge(0)]),
+        "source_file": column(pl.String, "The source file the row comes from."),
+    },
+)
+
+ENTITIES = table(
+    "entities",
+    "Who and what figures are about: organisations, models, hardware, facilities, regions.",
+    ["entity"],
+    {
+        "entity": column(pl.String, "Canonical entity name."),
+        "entity_type": column(pl.String, "Kind of entity.", checks=[pa.Check.isin(ENTITY_TYPES)]),
+        "parent": column(
+            pl.String, "The entity this one belongs to (a model's developer, a chip's maker).", nullable=True
+        ),
+        "aliases": column(Strings, "Other names that sources use; matched exactly after trimming, case-insensitive."),
+    },
+)
+
+METRICS = table(
+    "metrics",
+    "The metric vocabulary: what each metric measures and its canonical unit.",
+    ["metric"],
+    {
+        "metric": column(pl.String, "Metric id (snake_case)."),
+        "description": column(pl.String, "What is measured and its boundary."),
+        "unit": column(pl.String, "Canonical unit that every figure of the metric is converted to (pint syntax)."),
+        "dimension": column(pl.String, "Physical dimension of the canonical unit."),
+        "substance": column(pl.String, "'water' where a mass as written converts to volume at 1 kg/L.", nullable=True),
+        "signed": column(pl.Boolean, "Whether negative values are allowed."),
+    },
+)
+
+FIGURES = table(
+    "figures",
+    "Every figure of every source document, as written and in its metric's canonical unit, with provenance.",
+    ["figure_id"],
+    {
+        "figure_id": column(pl.String, "<source_id>/<figure id>."),
+        "source_id": column(pl.String, "Document the figure comes from (sources.source_id)."),
+        "subject": column(pl.String, "Canonical name of the entity the figure is about (entities.entity)."),
+        "subject_type": column(pl.String, "Type of the subject entity.", checks=[pa.Check.isin(ENTITY_TYPES)]),
+        "metric": column(pl.String, "Metric id (metrics.metric)."),
+        "value": column(
+            pl.Float64, "The figure in the canonical unit; null where only a range is given.", nullable=True
+        ),
+        "low": column(pl.Float64, "Low end of a range, canonical unit.", nullable=True),
+        "high": column(pl.Float64, "High end of a range, canonical unit.", nullable=True),
+        "unit": column(pl.String, "The metric's canonical unit, pint-parseable."),
+        "value_as_written": column(
+            pl.String, "The value exactly as the contributor wrote it, before conversion.", nullable=True
+        ),
+        "low_as_written": column(pl.String, "Low end as written.", nullable=True),
+        "high_as_written": column(pl.String, "High end as written.", nullable=True),
+        "unit_as_written": column(pl.String, "Unit as the source writes it, e.g. 万度, billion gallon."),
+        "conversion_factor": column(
+            pl.Float64,
+            "Factor from unit_as_written to unit (value = value_as_written × factor).",
+            checks=[pa.Check.gt(0)],
+        ),
+        "period": column(pl.String, "Period as written: YYYY, YYYY-MM, YYYY-MM-DD or START/END.", nullable=True),
+        "period_start": column(pl.Date, "First day the period covers.", nullable=True),
+        "period_end": column(pl.Date, "Last day the period covers.", nullable=True),
+        "basis": column(pl.String, "reported, estimated, projected or claimed.", checks=[pa.Check.isin(BASES)]),
+        "qualifier": column(pl.String, "= exact, ~ approximate, > < >= <= bounds.", checks=[pa.Check.isin(QUALIFIERS)]),
+        "hardware": column(pl.String, "Hardware entity a count, hours or per-device figure refers to.", nullable=True),
+        "scope": column(pl.String, "Boundary of the figure in words.", nullable=True),
+        "equals_figure_id": column(pl.String, "Figure of the same document that this one restates.", nullable=True),
+        "change_of": column(pl.String, "For year_on_year_change: the metric that changed.", nullable=True),
+        "locator": column(pl.String, "Page, section or table where the figure stands.", nullable=True),
+        "quote": column(
+            pl.String,
+            f"Short excerpt (at most {QUOTE_MAX_CHARS} characters) in the source's language.",
+            nullable=True,
+            checks=[pa.Check.str_length(max_value=QUOTE_MAX_CHARS)],
+        ),
+        "subject_as_written": column(pl.String, "The subject name or alias as the contributor wrote it."),
+        "source_file": column(pl.String, "The source file the figure was entered in."),
+        "figure_order": column(pl.Int64, "Position of the figure in its source file, from 0.", checks=[pa.Check.ge(0)]),
+    },
+)
+
+TRAINING_RUNS = table(
+    "training_runs",
+    "One row per (model, source document) that gives accelerator-hours or a reported training footprint; "
+    "computed by the contract's formulas beside what the document reports.",
+    ["model", "source_id"],
+    {
+        "model": column(pl.String, "Model entity."),
+        "source_id": column(pl.String, "Document all of the row's own inputs come from."),
+        "hardware": column(pl.String, "Accelerator the run used, as the document names it.", nullable=True),
+        "accelerator_count": non_negative("Number of accelerators.", "count"),
+        "training_duration_h": non_negative("Wall-clock training time.", "hour"),
+        "accelerator_hours": non_negative("Accelerator-hours: as reported, else count × duration.", "hour"),
+        "accelerator_hours_low": non_negative("Low end of accelerator-hours.", "hour"),
+        "accelerator_hours_high": non_negative("High end of accelerator-hours.", "hour"),
+        "power_per_accelerator_w": non_negative("Power per accelerator: as reported, else the hardware's TDP.", "W"),
+        "power_from_tdp": column(pl.Boolean, "True where power_per_accelerator_w is the hardware's TDP figure."),
+        "pue": non_negative("Power usage effectiveness from the document.", "dimensionless"),
+        "carbon_intensity_kg_per_kwh": non_negative("Grid carbon intensity from the document.", "kg/kWh"),
+        "wue_l_per_kwh": non_negative("On-site water usage effectiveness from the document.", "L/kWh"),
+        "ewif_l_per_kwh": non_negative("Off-site water intensity of electricity from the document.", "L/kWh"),
+        "accelerator_energy_mwh": non_negative("accelerator_hours × power_per_accelerator_w (before PUE).", "MWh"),
+        "energy_mwh": non_negative("accelerator_energy_mwh × pue.", "MWh"),
+        "energy_mwh_low": non_negative("Low end of energy_mwh.", "MWh"),
+        "energy_mwh_high": non_negative("High end of energy_mwh.", "MWh"),
+        "energy_mwh_reported": non_negative("Training energy the document reports for the model.", "MWh"),
+        "co2e_t": non_negative("energy_mwh × carbon_intensity_kg_per_kwh (kg/kWh = t/MWh).", "t"),
+        "co2e_t_low": non_negative("Low end of co2e_t.", "t"),
+        "co2e_t_high": non_negative("High end of co2e_t.", "t"),
+        "co2e_t_reported": non_negative("Training emissions the document reports.", "t"),
+        "water_onsite_m3": non_negative("(energy_mwh / pue) × wue_l_per_kwh (L/kWh = m³/MWh).", "m³"),
+        "water_onsite_m3_low": non_negative("Low end of water_onsite_m3.", "m³"),
+        "water_onsite_m3_high": non_negative("High end of water_onsite_m3.", "m³"),
+        "water_offsite_m3": non_negative("energy_mwh × ewif_l_per_kwh.", "m³"),
+        "water_offsite_m3_low": non_negative("Low end of water_offsite_m3.", "m³"),
+        "water_offsite_m3_high": non_negative("High end of water_offsite_m3.", "m³"),
+        "water_m3_reported": non_negative("Training water the document reports.", "m³"),
+        "missing_inputs": column(Strings, "Inputs no document gives; outputs that need them are null."),
+        "defaulted_inputs": column(Strings, "Inputs taken from a default factor rather than the document."),
+        "input_figure_ids": column(Strings, "Figures the row's inputs come from."),
+    },
+)
+
+CLAIM_CHECKS = table(
+    "claim_checks",
+    "Checks of what sources claim: restatements of a figure in another unit, and physical equivalences.",
+    ["check_id"],
+    {
+        "check_id": column(pl.String, "<kind>:<figure_id of the claim>."),
+        "kind": column(pl.String, "restatement or physics.", checks=[pa.Check.isin(["restatement", "physics"])]),
+        "figure_ids": column(Strings, "The claim's figure first, then the figure it restates."),
+        "claimed_value": column(pl.Float64, "The claim, in unit (midpoint of a range)."),
+        "expected_value": column(pl.Float64, "What the restated figure gives, in unit (midpoint of a range)."),
+        "unit": column(pl.String, "Canonical unit of both values."),
+        "relative_error": column(
+            pl.Float64,
+            "Relative distance between claim and expectation (0 where ranges overlap).",
+            checks=[pa.Check.ge(0)],
+        ),
+        "tolerance": column(
+            pl.Float64, "Largest relative_error that counts as consistent for this check.", checks=[pa.Check.ge(0)]
+        ),
+        "status": column(
+            pl.String, "consistent or inconsistent.", checks=[pa.Check.isin(["consistent", "inconsistent"])]
+        ),
+        "explanation": column(pl.String, "The comparison in words."),
+    },
+)
+
+PUBLISHED_TABLES: dict[str, pa.DataFrameSchema] = {
+    schema.name: schema for schema in (SOURCES, ENTITIES, METRICS, FIGURES, TRAINING_RUNS, CLAIM_CHECKS)
+}
