@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 UI_PORT ?= 3000
 
-.PHONY: build test check ui lint format clean
+.PHONY: build test check ui lint format docs clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,3 +44,7 @@ format: $(STAMP)
 clean:
 	rm -rf $(VENV) .dagster .pytest_cache .ruff_cache
 	find warehouse -mindepth 1 ! -name README.md -exec rm -rf {} +
+
+## docs: regenerate the data dictionary in README.md from the schemas
+docs: $(STAMP)
+	$(BIN)/python -m pipelines.docs

@@ -105,6 +105,8 @@ def training_runs(figures: pl.DataFrame) -> pl.DataFrame:
     power = "power_per_accelerator_w"
     runs = runs.rename({"power_per_accelerator_reported_w_figure_id": "power_figure_id"}).with_columns(
         (pl.col("power_figure_id").is_null() & pl.col("tdp_w_figure_id").is_not_null()).alias("power_from_tdp"),
+        # A TDP figure is an input only where the document gives no power of its own.
+        pl.when(pl.col("power_figure_id").is_null()).then(pl.col("tdp_w_figure_id")).alias("tdp_w_figure_id"),
         *(
             pl.coalesce(_bound("power_per_accelerator_reported_w", b), _bound("tdp_w", b)).alias(f"{power}{b}")
             for b in _BOUNDS

@@ -1,0 +1,52 @@
+"""Shared fixtures: the project's real source tree, and small trees built in tmp folders."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SOURCES = PROJECT_ROOT / "sources"
+SEEDS = PROJECT_ROOT.parent / "shared" / "seeds"
+
+
+@pytest.fixture
+def sources_copy(tmp_path: Path) -> Path:
+    """A copy of the real source tree that a test may change."""
+    tree = tmp_path / "sources"
+    shutil.copytree(SOURCES, tree)
+    return tree
+
+
+def write_document(tree: Path, figures: list[dict[str, Any]], **header: Any) -> Path:
+    """Write sources/documents/<id>.yaml with a valid header unless overridden."""
+    document = {
+        "id": "test-doc",
+        "title": "A test document",
+        "publisher": "Tests",
+        "published": "2024-01-02",
+        "kind": "paper",
+        "language": "en",
+        **header,
+        "figures": figures,
+    }
+    path = tree / "documents" / f"{header.get('file_stem', document['id'])}.yaml"
+    document.pop("file_stem", None)
+    path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def figure(**overrides: Any) -> dict[str, Any]:
+    """A valid figure; tests change one field to make it wrong."""
+    return {
+        "id": "f1",
+        "subject": "GPT-4",
+        "metric": "training_energy",
+        "value": "2400",
+        "unit": "万度",
+        **overrides,
+    }

@@ -1,0 +1,201 @@
+"""Materialise every asset into a temporary warehouse and check what users will query."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import polars as pl
+import pytest
+import yaml
+from polars.testing import assert_frame_equal
+
+from pipelines.assets import ALL_ASSETS
+from pipelines.checks import SCHEMA_CHECKS
+from pipelines.cli import main
+from pipelines.definitions import defs, resources
+from tests.conftest import SOURCES, figure, write_document
+
+pytestmark = pytest.mark.integration
+
+# Contract section 2: the required columns of each published table.
+CONTRACT_COLUMNS = {
+    "sources": ["source_id", "title", "publisher", "published", "kind", "language", "url"],
+    "entities": ["entity", "entity_type", "parent"],
+    "metrics": ["metric", "description", "unit"],
+    "figures": [
+        "figure_id", "source_id", "subject", "subject_type", "metric", "value", "low", "high", "unit",
+        "value_as_written", "unit_as_written", "period_start", "period_end", "basis", "qualifier",
+        "hardware", "scope", "locator", "quote",
+    ],
+    "training_runs": [
+        "model", "source_id", "hardware", "accelerator_count", "accelerator_hours", "power_per_accelerator_w",
+        "pue", "carbon_intensity_kg_per_kwh", "energy_mwh", "energy_mwh_low", "energy_mwh_high",
+        "energy_mwh_reported", "co2e_t", "water_onsite_m3", "water_offsite_m3", "defaulted_inputs",
+    ],
+    "claim_checks": [
+        "check_id", "kind", "figure_ids", "claimed_value", "expected_value", "unit", "relative_error",
+        "tolerance", "status", "explanation",
+    ],
+}  # fmt: skip
+KEPU = "kepu-2024-training-24-million-kwh"
+NQFZW = "nqfzw-2025-ai-energy-limit-2"
+US_GALLON_M3 = 3.785411784e-3
+
+
+def build(sources: Path, warehouse: Path) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        [*ALL_ASSETS, *SCHEMA_CHECKS], resources=resources(str(sources), str(warehouse)), raise_on_error=False
+    )
+
+
+def file_hashes(root: Path) -> dict[str, str]:
+    return {
+        path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("warehouse")
+    result = build(SOURCES, root)
+    assert result.success
+    return root
+
+
+@pytest.fixture(scope="module")
+def db(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect(str(warehouse / "ai_footprints.duckdb"), read_only=True)
+    yield connection
+    connection.close()
+
+
+def query(db: duckdb.DuckDBPyConnection, sql: str, parameters: list | None = None) -> pl.DataFrame:
+    return pl.from_arrow(db.cursor().sql(sql, params=parameters or None).to_arrow_table())
+
+
+def figure_row(db: duckdb.DuckDBPyConnection, figure_id: str) -> dict:
+    frame = query(db, "SELECT * FROM figures WHERE figure_id = ?", [figure_id])
+    assert frame.height == 1, figure_id
+    return frame.row(0, named=True)
+
+
+def test_the_code_location_loads_with_every_asset_and_check() -> None:
+    graph = defs.resolve_asset_graph()
+    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    assert {"raw/figures", "normalised/figures", "derived/training_runs", "published/warehouse"} <= keys
+    assert len(list(graph.asset_check_keys)) == len(CONTRACT_COLUMNS)
+
+
+@pytest.mark.parametrize(("table", "columns"), CONTRACT_COLUMNS.items())
+def test_every_contract_table_has_its_columns_and_rows(
+    db: duckdb.DuckDBPyConnection, table: str, columns: list[str]
+) -> None:
+    present = [row[0] for row in db.cursor().execute(f'DESCRIBE "{table}"').fetchall()]
+    assert set(columns) <= set(present), set(columns) - set(present)
+    (count,) = db.cursor().execute(f'SELECT count(*) FROM "{table}"').fetchone()
+    assert count > 0
+
+
+def test_parquet_holds_the_same_rows_as_duckdb(warehouse: Path, db: duckdb.DuckDBPyConnection) -> None:
+    for table in CONTRACT_COLUMNS:
+        assert_frame_equal(
+            pl.read_parquet(warehouse / "parquet" / f"{table}.parquet"), query(db, f'SELECT * FROM "{table}"')
+        )
+
+
+def test_every_seed_figure_is_published_with_its_quote(db: duckdb.DuckDBPyConnection) -> None:
+    for document_id in (KEPU, NQFZW):
+        document = yaml.safe_load((SOURCES / "documents" / f"{document_id}.yaml").read_text(encoding="utf-8"))
+        published = (
+            db.cursor().execute("SELECT figure_id, quote FROM figures WHERE source_id = ?", [document_id]).fetchall()
+        )
+        assert dict(published) == {f"{document_id}/{f['id']}": f["quote"] for f in document["figures"]}
+
+
+def test_seed_values_are_in_canonical_units(db: duckdb.DuckDBPyConnection) -> None:
+    energy = figure_row(db, f"{KEPU}/gpt4-gpu-training-energy")
+    assert (energy["subject"], energy["value"], energy["unit"]) == ("GPT-4", 24_000, "MWh")
+    assert (energy["value_as_written"], energy["unit_as_written"]) == ("2400", "万度")
+    water = figure_row(db, f"{NQFZW}/google-dc-water-2023")
+    assert water["value"] == pytest.approx(61e8 * US_GALLON_M3)
+    assert (water["subject"], water["unit"], str(water["period_start"]), str(water["period_end"])) == (
+        "Google",
+        "m³",
+        "2023-01-01",
+        "2023-12-31",
+    )
+    withdrawal = figure_row(db, f"{NQFZW}/ai-water-withdrawal-2027")
+    assert (withdrawal["value"], withdrawal["low"], withdrawal["high"]) == (None, 4.2e9, 6.6e9)
+    assert withdrawal["basis"] == "projected"
+    transistors = figure_row(db, f"{NQFZW}/b200-transistor-count")
+    assert (transistors["value"], transistors["qualifier"], transistors["subject"]) == (2.08e11, ">", "NVIDIA B200")
+
+
+def test_the_gpt4_training_run_is_computed_beside_the_reported_energy(db: duckdb.DuckDBPyConnection) -> None:
+    run = query(db, "SELECT * FROM training_runs WHERE model = 'GPT-4' AND source_id = ?", [KEPU]).row(0, named=True)
+    hours = 25_000 * 3 * 365.25 * 24 / 12
+    assert run["hardware"] == "NVIDIA A100"
+    assert run["accelerator_hours"] == pytest.approx(hours)
+    assert run["power_per_accelerator_w"] == 400 and run["power_from_tdp"] is True
+    assert run["accelerator_energy_mwh"] == pytest.approx(hours * 400 / 1e6)
+    assert run["energy_mwh_reported"] == 24_000
+    assert run["energy_mwh"] is None  # no document gives a PUE yet
+    assert run["missing_inputs"] == ["pue", "grid_carbon_intensity", "wue", "ewif"]
+
+
+def test_claim_checks_find_the_seed_slips(db: duckdb.DuckDBPyConnection) -> None:
+    status = dict(db.cursor().execute("SELECT check_id, status FROM claim_checks").fetchall())
+    assert status[f"restatement:{NQFZW}/google-dc-water-2023-m3"] == "inconsistent"
+    assert status[f"physics:{KEPU}/gpt4-heated-water"] == "inconsistent"
+    assert status[f"restatement:{KEPU}/gpt4-heated-water-pools"] == "inconsistent"
+    assert status[f"restatement:{KEPU}/cpu-power-density-per-m3"] == "consistent"
+
+
+def test_columns_carry_descriptions_and_units(db: duckdb.DuckDBPyConnection) -> None:
+    comments = dict(
+        db.cursor()
+        .execute("SELECT column_name, comment FROM duckdb_columns() WHERE table_name = 'training_runs'")
+        .fetchall()
+    )
+    assert comments["energy_mwh"].endswith("[MWh]")
+    assert "pue" in comments["energy_mwh"]
+
+
+def test_rebuilding_gives_the_same_rows_in_the_same_order(warehouse: Path, tmp_path: Path) -> None:
+    assert build(SOURCES, tmp_path).success
+    for table in CONTRACT_COLUMNS:
+        first = pl.read_parquet(warehouse / "parquet" / f"{table}.parquet")
+        assert_frame_equal(first, pl.read_parquet(tmp_path / "parquet" / f"{table}.parquet"))
+
+
+def test_a_failed_build_leaves_the_previous_warehouse_unchanged(sources_copy: Path, tmp_path: Path) -> None:
+    root = tmp_path / "warehouse"
+    assert build(sources_copy, root).success
+    before = file_hashes(root)
+    write_document(sources_copy, [figure(unit="furlong")])
+    result = build(sources_copy, root)
+    assert not result.success
+    assert file_hashes(root) == before
+    assert not list(root.glob(".staging-*"))
+
+
+def test_the_cli_reports_problems_without_a_traceback(
+    sources_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "warehouse"
+    assert main(["--sources", str(sources_copy), "build", "--warehouse", str(root)]) == 0
+    before = file_hashes(root)
+    write_document(sources_copy, [figure(value="1,000"), figure(id="f2", subject="Nobody")])
+    capsys.readouterr()
+    assert main(["--sources", str(sources_copy), "check"]) == 1
+    assert main(["--sources", str(sources_copy), "build", "--warehouse", str(root)]) == 1
+    errors = capsys.readouterr().err
+    assert "sources/documents/test-doc.yaml, figure 'f1', field 'value': '1,000' has a comma" in errors
+    assert "sources/documents/test-doc.yaml, figure 'f2', field 'subject': 'Nobody' is not an entity" in errors
+    assert "Traceback" not in errors
+    assert file_hashes(root) == before

@@ -1,0 +1,156 @@
+"""Training runs by the contract's formulas, and claim checks, on small trees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pipelines.lib.derive import claim_checks, rounding_tolerance, training_runs
+from pipelines.lib.normalise import normalise_all
+from pipelines.lib.physics import WATER_HEATED_TO_BOILING
+from pipelines.lib.sources import load_sources, raw_frames
+from tests.conftest import figure, write_document
+
+
+def figures_of(tree: Path) -> pl.DataFrame:
+    tables, problems = normalise_all(raw_frames(load_sources(tree)))
+    assert problems == []
+    return tables["figures"]
+
+
+def run_figures() -> list[dict]:
+    return [
+        figure(
+            id="count", metric="accelerator_count", value="1000", low="900", high="1100", unit="块", hardware="A100"
+        ),
+        figure(id="days", metric="training_duration", value="10", unit="天"),
+        figure(id="power", metric="power_per_accelerator", value="300", unit="W"),
+        figure(id="pue", metric="pue", value="1.1", unit="dimensionless"),
+        figure(id="ci", metric="grid_carbon_intensity", value="429", unit="gCO2e/kWh"),
+        figure(id="wue", metric="wue", value="0.5", unit="L/kWh"),
+        figure(id="ewif", metric="ewif", value="3", unit="L/kWh"),
+        figure(id="energy", metric="training_energy", value="80", unit="MWh"),
+    ]
+
+
+def test_training_run_follows_the_contract_formulas(sources_copy: Path) -> None:
+    write_document(sources_copy, run_figures())
+    run = training_runs(figures_of(sources_copy)).filter(source_id="test-doc").row(0, named=True)
+    hours = 1000 * 10 * 24
+    energy = hours * 300 / 1e6 * 1.1
+    assert run["model"] == "GPT-4"
+    assert run["hardware"] == "NVIDIA A100"
+    assert run["accelerator_hours"] == pytest.approx(hours)
+    assert run["power_from_tdp"] is False
+    assert run["energy_mwh"] == pytest.approx(energy)
+    assert run["energy_mwh_low"] == pytest.approx(energy * 0.9)
+    assert run["energy_mwh_high"] == pytest.approx(energy * 1.1)
+    assert run["energy_mwh_reported"] == 80
+    assert run["co2e_t"] == pytest.approx(energy * 0.429)
+    assert run["water_onsite_m3"] == pytest.approx(energy / 1.1 * 0.5)
+    assert run["water_offsite_m3"] == pytest.approx(energy * 3)
+    assert run["water_offsite_m3_high"] == pytest.approx(energy * 1.1 * 3)
+    assert run["missing_inputs"] == []
+    assert len(run["input_figure_ids"]) == 8
+
+
+def test_missing_inputs_leave_outputs_null_and_are_listed(sources_copy: Path) -> None:
+    write_document(sources_copy, run_figures()[:3])
+    run = training_runs(figures_of(sources_copy)).filter(source_id="test-doc").row(0, named=True)
+    assert run["energy_mwh"] is None and run["co2e_t"] is None and run["water_offsite_m3"] is None
+    assert run["accelerator_energy_mwh"] == pytest.approx(1000 * 240 * 300 / 1e6)
+    assert run["missing_inputs"] == ["pue", "grid_carbon_intensity", "wue", "ewif"]
+
+
+def test_power_falls_back_to_the_hardware_tdp_from_another_document(sources_copy: Path) -> None:
+    figures = [f for f in run_figures() if f["id"] != "power"]
+    write_document(sources_copy, figures)
+    run = training_runs(figures_of(sources_copy)).filter(source_id="test-doc").row(0, named=True)
+    # The only A100 TDP figure in the tree is the seed article's 400 W.
+    assert run["power_from_tdp"] is True
+    assert run["power_per_accelerator_w"] == 400
+    assert "kepu-2024-training-24-million-kwh/a100-power" in run["input_figure_ids"]
+
+
+def test_a_tdp_in_the_runs_own_document_wins(sources_copy: Path) -> None:
+    figures = [f for f in run_figures() if f["id"] != "power"]
+    figures.append(figure(id="tdp", subject="A100", metric="tdp", value="250", unit="W"))
+    write_document(sources_copy, figures)
+    run = training_runs(figures_of(sources_copy)).filter(source_id="test-doc").row(0, named=True)
+    assert run["power_per_accelerator_w"] == 250
+
+
+def test_models_without_enough_inputs_have_no_row(sources_copy: Path) -> None:
+    write_document(sources_copy, [figure(id="count", metric="accelerator_count", value="8", unit="块")])
+    assert training_runs(figures_of(sources_copy)).filter(source_id="test-doc").is_empty()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("2379", 0.5 / 2379), ("61", 0.5 / 61), ("100", 0.5), ("1.50", 0.005 / 1.5), ("2.4e7", 0.05 / 2.4), ("0", 0.0)],
+)
+def test_rounding_tolerance_follows_the_written_digits(text: str, expected: float) -> None:
+    assert rounding_tolerance(text) == pytest.approx(expected)
+
+
+def test_restatements_are_checked_within_rounding(sources_copy: Path) -> None:
+    write_document(
+        sources_copy,
+        [
+            figure(id="gal", subject="Google", metric="water_use", value="61", unit="亿加仑"),
+            figure(id="right", subject="Google", metric="water_use", value="2309", unit="万立方米", equals="gal"),
+            figure(id="wrong", subject="Google", metric="water_use", value="2379", unit="万立方米", equals="gal"),
+        ],
+    )
+    checks = claim_checks(figures_of(sources_copy)).filter(pl.col("check_id").str.contains("test-doc"))
+    status = dict(checks.select("check_id", "status").iter_rows())
+    assert status == {"restatement:test-doc/right": "consistent", "restatement:test-doc/wrong": "inconsistent"}
+    wrong = checks.filter(check_id="restatement:test-doc/wrong").row(0, named=True)
+    expected = 61e8 * 3.785411784e-3
+    assert wrong["expected_value"] == pytest.approx(expected)
+    assert wrong["relative_error"] == pytest.approx((23_790_000 - expected) / expected)
+    assert wrong["tolerance"] == pytest.approx(0.5 / 2379 + 0.5 / 61)
+
+
+def test_physical_equivalence_is_checked(sources_copy: Path) -> None:
+    write_document(
+        sources_copy,
+        [
+            figure(id="energy", value="2400", unit="万度"),
+            figure(id="m3", metric="water_heated_to_boiling", value="20", unit="万立方米", equals="energy"),
+            figure(id="cm3", metric="water_heated_to_boiling", value="20", unit="万立方厘米", equals="energy"),
+        ],
+    )
+    checks = claim_checks(figures_of(sources_copy)).filter(pl.col("check_id").str.contains("test-doc"))
+    status = dict(checks.select("check_id", "status").iter_rows())
+    assert status == {"physics:test-doc/m3": "consistent", "physics:test-doc/cm3": "inconsistent"}
+    expected = 24_000 * 3.6e9 / (4186 * 100) / 1000  # J per MWh; kg per m³
+    assert checks["expected_value"].to_list() == pytest.approx([expected, expected])
+    assert checks["tolerance"][0] == pytest.approx(WATER_HEATED_TO_BOILING.tolerance + 0.5 / 24 + 0.5 / 2)
+
+
+def test_ranges_are_consistent_where_they_overlap(sources_copy: Path) -> None:
+    write_document(
+        sources_copy,
+        [
+            figure(
+                id="a", subject="World", metric="water_withdrawal", value=None, low="4.2", high="6.6", unit="billion m³"
+            ),
+            figure(
+                id="b",
+                subject="World",
+                metric="water_withdrawal",
+                value=None,
+                low="42",
+                high="66",
+                unit="亿立方米",
+                equals="a",
+            ),
+        ],
+    )
+    (check,) = (
+        claim_checks(figures_of(sources_copy)).filter(pl.col("check_id").str.contains("test-doc")).iter_rows(named=True)
+    )
+    assert check["status"] == "consistent" and check["relative_error"] == 0

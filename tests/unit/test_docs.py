@@ -1,0 +1,24 @@
+"""The README states what the code does: its data dictionary is generated and current."""
+
+from __future__ import annotations
+
+from pipelines.docs import README, data_dictionary, render_readme
+from schemas.tables import PUBLISHED_TABLES
+
+
+def test_readme_data_dictionary_is_current() -> None:
+    text = README.read_text(encoding="utf-8")
+    assert render_readme(text, data_dictionary()) == text, "run `make docs` and commit README.md"
+
+
+def test_data_dictionary_names_every_column_of_every_table() -> None:
+    dictionary = data_dictionary()
+    for name, schema in PUBLISHED_TABLES.items():
+        assert f"#### `{name}`" in dictionary
+        for column in schema.columns:
+            assert f"| `{column}` |" in dictionary
+
+
+def test_readme_opens_with_the_two_commands() -> None:
+    opening = README.read_text(encoding="utf-8").split("\n\n")[1]
+    assert "make build" in opening and "make test" in opening

@@ -1,0 +1,96 @@
+"""Vocabulary resolution, periods and the normalised figures of small trees."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from pipelines.lib.normalise import check_source_tree, normalise_all
+from pipelines.lib.periods import PeriodError, parse_period
+from pipelines.lib.sources import load_sources, raw_frames
+from tests.conftest import figure, write_document
+
+
+def normalised_figures(tree: Path):
+    tables, problems = normalise_all(raw_frames(load_sources(tree)))
+    assert problems == []
+    return tables["figures"].filter(source_id="test-doc")
+
+
+@pytest.mark.parametrize("written", ["ChatGPT-4", "chatgpt-4", "  GPT-4 ", "gpt-4"])
+def test_subjects_resolve_by_alias_trimmed_and_case_insensitive(sources_copy: Path, written: str) -> None:
+    write_document(sources_copy, [figure(subject=written)])
+    row = normalised_figures(sources_copy).row(0, named=True)
+    assert row["subject"] == "GPT-4"
+    assert row["subject_type"] == "model"
+    assert row["subject_as_written"] == written.strip()
+
+
+def test_hardware_resolves_to_its_canonical_name(sources_copy: Path) -> None:
+    write_document(sources_copy, [figure(metric="accelerator_count", value="8", unit="块", hardware="a100")])
+    assert normalised_figures(sources_copy)["hardware"].to_list() == ["NVIDIA A100"]
+
+
+def test_values_are_converted_and_kept_as_written(sources_copy: Path) -> None:
+    write_document(
+        sources_copy,
+        [figure(), figure(id="f2", metric="water_withdrawal", value=None, low="42", high="66", unit="亿立方米")],
+    )
+    rows = normalised_figures(sources_copy).rows_by_key("figure_id", named=True, unique=True)
+    energy = rows["test-doc/f1"]
+    assert (energy["value"], energy["unit"], energy["value_as_written"], energy["unit_as_written"]) == (
+        24_000,
+        "MWh",
+        "2400",
+        "万度",
+    )
+    water = rows["test-doc/f2"]
+    assert water["value"] is None
+    assert (water["low"], water["high"], water["unit"]) == (4.2e9, 6.6e9, "m³")
+
+
+def test_figures_keep_document_order(sources_copy: Path) -> None:
+    write_document(sources_copy, [figure(id=name) for name in ("zeta", "alpha", "mid")])
+    assert normalised_figures(sources_copy)["figure_id"].to_list() == [
+        "test-doc/zeta",
+        "test-doc/alpha",
+        "test-doc/mid",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("2023", date(2023, 1, 1), date(2023, 12, 31)),
+        ("2024-02", date(2024, 2, 1), date(2024, 2, 29)),
+        ("2023-06-30", date(2023, 6, 30), date(2023, 6, 30)),
+        ("2021-07/2022-06", date(2021, 7, 1), date(2022, 6, 30)),
+    ],
+)
+def test_periods_parse_to_first_and_last_day(text: str, start: date, end: date) -> None:
+    assert parse_period(text) == (start, end)
+
+
+@pytest.mark.parametrize("text", ["2023-02-30", "23", "2023/", "2023/2024/2025", "2024/2023", "Q1 2023"])
+def test_bad_periods_raise(text: str) -> None:
+    with pytest.raises(PeriodError):
+        parse_period(text)
+
+
+def test_equals_between_unrelated_quantities_is_refused(sources_copy: Path) -> None:
+    write_document(
+        sources_copy, [figure(), figure(id="f2", metric="accelerator_count", value="5", unit="块", equals="f1")]
+    )
+    (problem,) = check_source_tree(sources_copy)
+    assert (problem.item, problem.field) == ("f2", "equals")
+    assert "measure different quantities" in problem.message
+
+
+def test_equals_through_a_physical_equivalence_is_accepted(sources_copy: Path) -> None:
+    write_document(
+        sources_copy,
+        [figure(), figure(id="f2", metric="water_heated_to_boiling", value="20", unit="万立方米", equals="f1")],
+    )
+    assert check_source_tree(sources_copy) == []
