@@ -19,6 +19,9 @@ import polars as pl
 DUCKDB_FILE = "ai_footprints.duckdb"
 PARQUET_DIR = "parquet"
 STAGING_PREFIX = ".staging-"
+# Written in the oldest storage format so that DuckDB 1.x clients (the CLI on PyPI
+# is still 1.x) can open the file too.
+DUCKDB_STORAGE_COMPATIBILITY = "v1.0.0"
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,9 @@ def _sql_text(text: str) -> str:
 
 def write_duckdb(tables: dict[str, pl.DataFrame], schemas: dict[str, pa.DataFrameSchema], path: Path) -> None:
     """One table per frame, with table and column comments from the schemas."""
-    with duckdb.connect(str(path)) as connection:
+    with duckdb.connect(
+        str(path), config={"storage_compatibility_version": DUCKDB_STORAGE_COMPATIBILITY}
+    ) as connection:
         for name, frame in tables.items():
             connection.register("frame_to_publish", frame.to_arrow())
             connection.execute(f'CREATE TABLE "{name}" AS SELECT * FROM frame_to_publish')

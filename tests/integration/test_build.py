@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -154,6 +156,28 @@ def test_claim_checks_find_the_seed_slips(db: duckdb.DuckDBPyConnection) -> None
     assert status[f"physics:{KEPU}/gpt4-heated-water"] == "inconsistent"
     assert status[f"restatement:{KEPU}/gpt4-heated-water-pools"] == "inconsistent"
     assert status[f"restatement:{KEPU}/cpu-power-density-per-m3"] == "consistent"
+
+
+def test_the_duckdb_command_line_client_can_query_every_table(warehouse: Path) -> None:
+    client = Path(sys.executable).with_name("duckdb")
+    if not client.exists():
+        pytest.skip("the duckdb-cli package (a dev dependency) is not installed in this environment")
+    for table in CONTRACT_COLUMNS:
+        result = subprocess.run(
+            [
+                str(client),
+                "-readonly",
+                "-csv",
+                str(warehouse / "ai_footprints.duckdb"),
+                "-c",
+                f'SELECT count(*) FROM "{table}"',
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        assert int(result.stdout.split()[-1]) > 0
 
 
 def test_columns_carry_descriptions_and_units(db: duckdb.DuckDBPyConnection) -> None:
