@@ -11,6 +11,7 @@ import pandera.polars as pa
 import polars as pl
 
 from pipelines.assets.published import TABLE_ASSETS
+from pipelines.metadata import markdown_table
 from schemas.tables import PUBLISHED_TABLES
 
 MAX_FAILURE_ROWS = 50
@@ -28,12 +29,6 @@ def validate_frame(frame: pl.DataFrame, schema: pa.DataFrameSchema) -> pl.DataFr
     return pl.DataFrame()
 
 
-def _markdown(frame: pl.DataFrame) -> str:
-    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
-    lines += ["| " + " | ".join(str(value).replace("|", "\\|") for value in row) + " |" for row in frame.iter_rows()]
-    return "\n".join(lines)
-
-
 def schema_check(asset_key: dg.AssetKey, schema: pa.DataFrameSchema) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=asset_key,
@@ -48,7 +43,7 @@ def schema_check(asset_key: dg.AssetKey, schema: pa.DataFrameSchema) -> dg.Asset
             metadata={
                 "failure_count": failures.height,
                 "failure_cases": dg.MetadataValue.md(
-                    _markdown(failures.head(MAX_FAILURE_ROWS)) if failures.height else "none"
+                    markdown_table(failures.head(MAX_FAILURE_ROWS)) if failures.height else "none"
                 ),
             },
         )

@@ -11,21 +11,21 @@ import polars as pl
 PREVIEW_ROWS = 10
 
 
-def _preview_markdown(frame: pl.DataFrame) -> str:
-    head = frame.head(PREVIEW_ROWS)
+def markdown_table(frame: pl.DataFrame) -> str:
+    """A frame as a markdown table, for previews and check failure cases in the UI."""
     cells = [
         [("" if value is None else str(value)).replace("|", "\\|").replace("\n", " ") for value in row]
-        for row in head.iter_rows()
+        for row in frame.iter_rows()
     ]
-    lines = ["| " + " | ".join(head.columns) + " |", "|" + "---|" * len(head.columns)]
+    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
     lines += ["| " + " | ".join(row) + " |" for row in cells]
     return "\n".join(lines)
 
 
-def frame_metadata(frame: pl.DataFrame, schema: pa.DataFrameSchema | None = None) -> dict[str, Any]:
-    """dagster/row_count, dagster/column_schema (with descriptions) and a preview."""
+def column_schema(frame: pl.DataFrame, schema: pa.DataFrameSchema | None = None) -> dg.TableSchema:
+    """The frame's columns and types, with descriptions from its pandera schema."""
     columns = schema.columns if schema is not None else {}
-    table_schema = dg.TableSchema(
+    return dg.TableSchema(
         columns=[
             dg.TableColumn(
                 name=name,
@@ -35,8 +35,12 @@ def frame_metadata(frame: pl.DataFrame, schema: pa.DataFrameSchema | None = None
             for name, dtype in frame.schema.items()
         ]
     )
+
+
+def frame_metadata(frame: pl.DataFrame, schema: pa.DataFrameSchema | None = None) -> dict[str, Any]:
+    """dagster/row_count, dagster/column_schema (with descriptions) and a preview."""
     return {
         "dagster/row_count": dg.MetadataValue.int(frame.height),
-        "dagster/column_schema": table_schema,
-        "preview": dg.MetadataValue.md(_preview_markdown(frame)),
+        "dagster/column_schema": column_schema(frame, schema),
+        "preview": dg.MetadataValue.md(markdown_table(frame.head(PREVIEW_ROWS))),
     }

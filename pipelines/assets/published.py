@@ -6,6 +6,7 @@ import dagster as dg
 import polars as pl
 
 from pipelines.lib.publish import publish
+from pipelines.metadata import column_schema, markdown_table
 from pipelines.resources import WarehouseResource
 from schemas.tables import PUBLISHED_TABLES
 
@@ -48,11 +49,19 @@ def warehouse(
         "claim_checks": claim_checks,
     }
     published = publish(tables, PUBLISHED_TABLES, warehouse_root.path)
+    preview = pl.DataFrame(
+        {
+            "table": list(tables),
+            "rows": [published.row_counts[name] for name in tables],
+            "columns": [frame.width for frame in tables.values()],
+        }
+    )
     return dg.MaterializeResult(
         metadata={
             "dagster/uri": dg.MetadataValue.path(str(published.duckdb_path)),
             "parquet": dg.MetadataValue.path(str(published.parquet_dir)),
             "dagster/row_count": dg.MetadataValue.int(sum(published.row_counts.values())),
-            **{f"rows/{name}": dg.MetadataValue.int(count) for name, count in published.row_counts.items()},
+            "preview": dg.MetadataValue.md(markdown_table(preview)),
+            **{f"columns/{name}": column_schema(frame, PUBLISHED_TABLES[name]) for name, frame in tables.items()},
         }
     )

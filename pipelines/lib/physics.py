@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from pipelines.lib.units import unit_registry
 
-# Specific heat capacity of liquid water, about 4.186 kJ/(kg·K) between 0 and 100 °C.
+# Specific heat capacity of liquid water: "water has a specific heat of 4186 J/(kg C°)"
+# (LibreTexts Physics, phys.libretexts.org); it varies by under 1 % between 0 and 100 °C.
 WATER_SPECIFIC_HEAT_KJ_PER_KG_K = 4.186
 WATER_DENSITY_KG_PER_M3 = 1000.0
 # "Ice water to boiling": from 0 °C to 100 °C.
