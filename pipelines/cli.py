@@ -50,7 +50,8 @@ def _build(sources: Path, warehouse: Path) -> int:
         [*ALL_ASSETS, *SCHEMA_CHECKS],
         resources=resources(str(sources), str(warehouse)),
         raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+        # Dagster's own log would print stack traces; the summary below says what failed.
+        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
     )
     for event in result.get_asset_materialization_events():
         materialization = event.step_materialization_data.materialization
@@ -60,6 +61,11 @@ def _build(sources: Path, warehouse: Path) -> int:
     for evaluation in result.get_asset_check_evaluations():
         status = "passed" if evaluation.passed else "FAILED"
         print(f"  check {evaluation.check_name:34} {status}")
+        if not evaluation.passed:
+            cases = evaluation.metadata.get("failure_cases")
+            print(
+                f"check {evaluation.check_name} failed; failure cases:\n{cases.value if cases else ''}", file=sys.stderr
+            )
     if not result.success:
         for event in result.get_step_failure_events():
             error = event.step_failure_data.error

@@ -6,12 +6,26 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 import yaml
+
+from pipelines.lib.derive import claim_checks, training_runs
+from pipelines.lib.normalise import normalise_all
+from pipelines.lib.sources import load_sources, raw_frames
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SOURCES = PROJECT_ROOT / "sources"
 SEEDS = PROJECT_ROOT.parent / "shared" / "seeds"
+
+
+@pytest.fixture(scope="session")
+def tables() -> dict[str, pl.DataFrame]:
+    """Every published table built in memory from the real sources (no Dagster)."""
+    normalised, problems = normalise_all(raw_frames(load_sources(SOURCES)))
+    assert problems == []
+    figures = normalised["figures"]
+    return {**normalised, "training_runs": training_runs(figures), "claim_checks": claim_checks(figures)}
 
 
 @pytest.fixture

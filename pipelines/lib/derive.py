@@ -8,6 +8,8 @@ water = energy × EWIF. Ranges (low/high) go through the same formulas.
 
 from __future__ import annotations
 
+import math
+
 import polars as pl
 
 from pipelines.lib.physics import EQUIVALENCES
@@ -219,10 +221,12 @@ def _interval_error(claimed: tuple[float, float], expected: tuple[float, float])
     0 when they overlap."""
     (claimed_low, claimed_high), (expected_low, expected_high) = claimed, expected
     if claimed_high < expected_low:
-        return (expected_low - claimed_high) / abs(expected_low)
-    if claimed_low > expected_high:
-        return (claimed_low - expected_high) / abs(expected_high)
-    return 0.0
+        gap, scale = expected_low - claimed_high, abs(expected_low)
+    elif claimed_low > expected_high:
+        gap, scale = claimed_low - expected_high, abs(expected_high)
+    else:
+        return 0.0
+    return gap / scale if scale else math.inf
 
 
 def _fmt(value: float) -> str:
@@ -237,7 +241,7 @@ def claim_checks(figures: pl.DataFrame) -> pl.DataFrame:
     """Check every `equals` restatement: same quantity in another unit, or a physical
     equivalence (e.g. energy as water brought to the boil).
 
-    Tolerance per kind: `restatement` allows the rounding of both figures' written
+    Tolerance per kind: `restatement` allows the rounding of the claim's written
     digits; `physics` adds the equivalence's own allowance for its assumptions.
     """
     targets = figures.select(
@@ -278,13 +282,10 @@ def claim_checks(figures: pl.DataFrame) -> pl.DataFrame:
             continue
         claimed_interval = _interval(pair["low"], pair["value"], pair["high"])
         expected_interval = _interval(*expected)
-        tolerance = allowance + sum(
-            max(rounding_tolerance(text) for text in texts if text is not None) if any(texts) else 0.0
-            for texts in (
-                (pair["value_as_written"], pair["low_as_written"], pair["high_as_written"]),
-                (pair["target_value_as_written"], pair["target_low_as_written"], pair["target_high_as_written"]),
-            )
-        )
+        # A restatement converts the figure as written and rounds the result to the digits
+        # it writes, so only the claim's own rounding is allowed for.
+        written = [pair["value_as_written"], pair["low_as_written"], pair["high_as_written"]]
+        tolerance = allowance + max(rounding_tolerance(text) for text in written)
         error = _interval_error(claimed_interval, expected_interval)
         status = "consistent" if error <= tolerance else "inconsistent"
         claimed_text = pair["value_as_written"] or f"{pair['low_as_written']}–{pair['high_as_written']}"

@@ -17,7 +17,7 @@ from pipelines.lib.errors import SourceError, SourceProblem
 from pipelines.lib.periods import PeriodError, parse_period
 from pipelines.lib.physics import EQUIVALENCES
 from pipelines.lib.sources import load_sources, raw_frames
-from pipelines.lib.units import conversion_factors, dimensionality
+from pipelines.lib.units import UnitError, conversion_factors, dimensionality
 
 # A change figure says which metric changed; no other figure may.
 CHANGE_METRIC = "year_on_year_change"
@@ -55,11 +55,9 @@ def normalise_metrics(raw: pl.DataFrame) -> Stage:
     for file, metric, unit in raw.select("file", "id", "unit").iter_rows():
         try:
             dimensions.append(dimensionality(unit))
-        except Exception as exc:
+        except UnitError as exc:
             dimensions.append(None)
-            problems.append(
-                SourceProblem(file, metric, "unit", f"'{unit}' is not a unit the registry knows ({exc})", "metric")
-            )
+            problems.append(SourceProblem(file, metric, "unit", str(exc), "metric"))
     frame = raw.select(
         pl.col("id").alias("metric"),
         "description",
@@ -72,7 +70,14 @@ def normalise_metrics(raw: pl.DataFrame) -> Stage:
 
 
 def normalise_entities(raw: pl.DataFrame) -> Stage:
-    names = raw.select("file", pl.col("name").alias("item"), _key("name").alias("key"))
+    duplicates = _problems(
+        raw.filter(_key("name").is_duplicated()).unique("name", maintain_order=True),
+        field="name",
+        item="name",
+        kind="entity",
+        message=pl.lit("is defined more than once (names are matched case-insensitively)"),
+    )
+    names = raw.select("file", pl.col("name").alias("item"), _key("name").alias("key")).unique(maintain_order=True)
     aliases = (
         raw.explode("aliases")
         .drop_nulls("aliases")
@@ -84,7 +89,7 @@ def normalise_entities(raw: pl.DataFrame) -> Stage:
         .with_columns(others=pl.col("item").unique().sort().str.join(", ").over("key"))
         .filter(pl.col("others").str.contains(","))
     )
-    problems = _problems(
+    problems = duplicates + _problems(
         clashes,
         field="aliases",
         item="item",
@@ -244,7 +249,8 @@ def normalise_figures(raw_figures: pl.DataFrame, metrics: pl.DataFrame, raw_enti
     )
 
     # Units: one pint conversion per distinct pair, applied as a column.
-    pairs = figures.filter(pl.col("canonical_unit").is_not_null()).select(
+    # A metric whose own unit is wrong is reported once, in metrics.yaml, not per figure.
+    pairs = figures.filter(pl.col("dimension").is_not_null()).select(
         "unit", pl.col("canonical_unit"), (pl.col("substance") == "water").fill_null(False).alias("water")
     )
     factors = conversion_factors(pairs.rename({"unit": "unit_as_written", "canonical_unit": "unit"})).frame
@@ -267,6 +273,13 @@ def normalise_figures(raw_figures: pl.DataFrame, metrics: pl.DataFrame, raw_enti
             figures.filter((pl.col(name).cast(pl.Float64) < 0) & ~pl.col("signed").fill_null(False)),
             field=name,
             message=pl.format("{} is negative, but {} is not a signed metric", pl.col(name), pl.col("metric")),
+        )
+        problems += _problems(
+            figures.filter(~pl.col(f"{name}_canonical").is_finite()),
+            field=name,
+            message=pl.format(
+                "{} {} is too large to convert to {}", pl.col(name), pl.col("unit"), pl.col("canonical_unit")
+            ),
         )
 
     # Periods: each distinct text parsed once.
@@ -305,20 +318,20 @@ def normalise_figures(raw_figures: pl.DataFrame, metrics: pl.DataFrame, raw_enti
     ).iter_rows():
         if dimension is None or target_dimension is None or dimension == target_dimension:
             continue
-        equivalence = EQUIVALENCES.get(metric) or EQUIVALENCES.get(target_metric)
-        if equivalence is None or {dimension, target_dimension} != {
+        equivalence = EQUIVALENCES.get(metric)
+        if equivalence is not None and {dimension, target_dimension} == {
             equivalence.from_dimension,
             dimensionality(equivalence.canonical_unit),
         }:
-            problems.append(
-                SourceProblem(
-                    file,
-                    figure,
-                    "equals",
-                    f"'{target}' ({target_metric}) and this figure ({metric}) measure different quantities "
-                    "and no physical equivalence links them",
-                )
+            continue
+        if target_metric in EQUIVALENCES:
+            message = f"put `equals: {figure}` on '{target}' ({target_metric}): the equivalence states the energy"
+        else:
+            message = (
+                f"'{target}' ({target_metric}) and this figure ({metric}) measure different quantities "
+                "and no physical equivalence links them"
             )
+        problems.append(SourceProblem(file, figure, "equals", message))
 
     frame = (
         figures.select(

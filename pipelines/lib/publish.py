@@ -84,6 +84,9 @@ def publish(tables: dict[str, pl.DataFrame], schemas: dict[str, pa.DataFrameSche
     """Write all tables aside, verify them, then swap them in for the old ones."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
+    # Staging left behind by a build that was killed; builds do not run concurrently.
+    for leftover in root.glob(f"{STAGING_PREFIX}*"):
+        shutil.rmtree(leftover, ignore_errors=True)
     staging = root / f"{STAGING_PREFIX}{uuid.uuid4().hex}"
     staging.mkdir()
     try:
@@ -100,10 +103,20 @@ def _swap_in(staging: Path, root: Path) -> None:
     """Replace the published files with the staged ones.
 
     The DuckDB file is replaced atomically (rename on one file system). The Parquet
-    folder cannot be, so the old one is moved aside first and removed last.
+    folder cannot be, so the old one is moved aside first, moved back if anything
+    fails, and removed (with the staging folder) only after both are in place.
     """
+    published_parquet = root / PARQUET_DIR
     old_parquet = staging / "previous-parquet"
-    if (root / PARQUET_DIR).exists():
-        (root / PARQUET_DIR).replace(old_parquet)
-    (staging / PARQUET_DIR).replace(root / PARQUET_DIR)
-    (staging / DUCKDB_FILE).replace(root / DUCKDB_FILE)
+    had_parquet = published_parquet.exists()
+    if had_parquet:
+        published_parquet.replace(old_parquet)
+    try:
+        (staging / PARQUET_DIR).replace(published_parquet)
+        (staging / DUCKDB_FILE).replace(root / DUCKDB_FILE)
+    except OSError:
+        if had_parquet:
+            if published_parquet.exists():
+                shutil.rmtree(published_parquet)
+            old_parquet.replace(published_parquet)
+        raise

@@ -31,8 +31,9 @@ class _SourceLoader(yaml.SafeLoader):
     """SafeLoader that keeps every scalar as written, except null and true/false.
 
     Numbers stay text so that their digits survive ("2379" keeps its precision),
-    dates stay text, `~` stays the qualifier it means here rather than null, and
-    aliases are refused (nothing in a source needs them; they allow YAML bombs).
+    dates stay text, `~` stays the qualifier it means here rather than null,
+    repeated keys are refused, and so are aliases (nothing in a source needs them;
+    they allow YAML bombs).
     """
 
     def compose_node(self, parent: Any, index: Any) -> Any:
@@ -42,6 +43,18 @@ class _SourceLoader(yaml.SafeLoader):
                 None, None, "YAML aliases (*name) are not allowed in sources", event.start_mark
             )
         return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        # A repeated key would silently keep the last value; refuse it instead.
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key '{key}' appears twice in one mapping", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 _SourceLoader.yaml_implicit_resolvers = {}

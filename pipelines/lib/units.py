@@ -21,13 +21,15 @@ DEFINITIONS_FILE = Path(__file__).with_name("unit_definitions.txt")
 # the convention Chinese and industry sources use when they give water in tonnes.
 WATER_DENSITY_KG_PER_L = 1.0
 
-# 万亿 before 万 and 亿 so that the longest magnitude wins.
-_CHINESE_MAGNITUDE = re.compile(r"(万亿|万|亿)")
+# A Chinese magnitude and the unit name (with its exponent) that follows it.
+# 万亿 comes before 万 and 亿 so that the longest magnitude wins.
+_CHINESE_MAGNITUDE = re.compile(r"(万亿|万|亿)\s*([^\s*/()^²³]*(?:\*\*-?\d+|\^-?\d+|[²³])?)")
 
 
-def _split_chinese_magnitudes(text: str) -> str:
-    """Make '2400万度'-style units parseable: '万度' -> ' 万 度' (a product)."""
-    return _CHINESE_MAGNITUDE.sub(r" \1 ", text)
+def _group_chinese_magnitudes(text: str) -> str:
+    """Make '2400万度'-style units parseable as one factor: '万度' -> '(万*度)',
+    'L/万度' -> 'L/(万*度)', '亿/平方毫米' -> '(亿)/平方毫米'."""
+    return _CHINESE_MAGNITUDE.sub(lambda m: f"({m[1]}*{m[2]})" if m[2] else f"({m[1]})", text)
 
 
 @cache
@@ -35,7 +37,7 @@ def unit_registry() -> pint.UnitRegistry:
     """The single registry, extended with the units the sources write."""
     registry = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
     registry.load_definitions(str(DEFINITIONS_FILE))
-    registry.preprocessors.append(_split_chinese_magnitudes)
+    registry.preprocessors.append(_group_chinese_magnitudes)
     return registry
 
 
@@ -49,8 +51,8 @@ def parse_unit(text: str) -> pint.Unit:
         raise UnitError("the unit is empty")
     try:
         return unit_registry().Quantity(1, text).units
-    except (pint.errors.PintError, AttributeError, SyntaxError, TypeError, ValueError) as exc:
-        raise UnitError(f"'{text}' is not a unit the registry knows ({exc})") from None
+    except Exception as exc:
+        raise UnitError(f"'{text}' is not a unit the registry knows ({type(exc).__name__}: {exc})") from None
 
 
 def conversion_factor(unit_as_written: str, canonical_unit: str, *, water: bool = False) -> float:
@@ -59,9 +61,11 @@ def conversion_factor(unit_as_written: str, canonical_unit: str, *, water: bool 
     With `water=True` a mass converts to a volume (and back) at the density of water.
     """
     registry = unit_registry()
-    parse_unit(unit_as_written)
-    source = registry.Quantity(1, unit_as_written)
-    target = registry.Quantity(1, canonical_unit)
+    source = registry.Quantity(1, parse_unit(unit_as_written))
+    try:
+        target = registry.Quantity(1, parse_unit(canonical_unit))
+    except UnitError as exc:
+        raise UnitError(f"the metric's canonical unit is wrong: {exc}") from None
     ratio = (source / target).to_base_units()
     if water and not ratio.dimensionless:
         # Divide out one density of water for each power of mass standing for a volume.
@@ -111,10 +115,5 @@ def conversion_factors(pairs: pl.DataFrame) -> FactorTable:
 
 
 def dimensionality(unit: str) -> str:
-    """The unit's physical dimension as text, e.g. '[length] ** 3'."""
-    return str(unit_registry().Quantity(1, unit).dimensionality)
-
-
-def same_dimension(unit_a: str, unit_b: str) -> bool:
-    registry = unit_registry()
-    return registry.Quantity(1, unit_a).dimensionality == registry.Quantity(1, unit_b).dimensionality
+    """The unit's physical dimension as text, e.g. '[length] ** 3'; UnitError if it does not parse."""
+    return str(unit_registry().Quantity(1, parse_unit(unit)).dimensionality)

@@ -14,6 +14,11 @@ from pipelines.lib.sources import load_sources, raw_frames
 from tests.conftest import figure, write_document
 
 
+def checks_of(tree: Path) -> pl.DataFrame:
+    """The claim checks of the test document only."""
+    return claim_checks(figures_of(tree)).filter(pl.col("check_id").str.contains("test-doc"))
+
+
 def figures_of(tree: Path) -> pl.DataFrame:
     tables, problems = normalise_all(raw_frames(load_sources(tree)))
     assert problems == []
@@ -104,14 +109,14 @@ def test_restatements_are_checked_within_rounding(sources_copy: Path) -> None:
             figure(id="wrong", subject="Google", metric="water_use", value="2379", unit="万立方米", equals="gal"),
         ],
     )
-    checks = claim_checks(figures_of(sources_copy)).filter(pl.col("check_id").str.contains("test-doc"))
+    checks = checks_of(sources_copy)
     status = dict(checks.select("check_id", "status").iter_rows())
     assert status == {"restatement:test-doc/right": "consistent", "restatement:test-doc/wrong": "inconsistent"}
     wrong = checks.filter(check_id="restatement:test-doc/wrong").row(0, named=True)
     expected = 61e8 * 3.785411784e-3
     assert wrong["expected_value"] == pytest.approx(expected)
     assert wrong["relative_error"] == pytest.approx((23_790_000 - expected) / expected)
-    assert wrong["tolerance"] == pytest.approx(0.5 / 2379 + 0.5 / 61)
+    assert wrong["tolerance"] == pytest.approx(0.5 / 2379)
 
 
 def test_physical_equivalence_is_checked(sources_copy: Path) -> None:
@@ -123,12 +128,24 @@ def test_physical_equivalence_is_checked(sources_copy: Path) -> None:
             figure(id="cm3", metric="water_heated_to_boiling", value="20", unit="万立方厘米", equals="energy"),
         ],
     )
-    checks = claim_checks(figures_of(sources_copy)).filter(pl.col("check_id").str.contains("test-doc"))
+    checks = checks_of(sources_copy)
     status = dict(checks.select("check_id", "status").iter_rows())
     assert status == {"physics:test-doc/m3": "consistent", "physics:test-doc/cm3": "inconsistent"}
     expected = 24_000 * 3.6e9 / (4186 * 100) / 1000  # J per MWh; kg per m³
     assert checks["expected_value"].to_list() == pytest.approx([expected, expected])
-    assert checks["tolerance"][0] == pytest.approx(WATER_HEATED_TO_BOILING.tolerance + 0.5 / 24 + 0.5 / 2)
+    assert checks["tolerance"][0] == pytest.approx(WATER_HEATED_TO_BOILING.tolerance + 0.5 / 2)
+
+
+def test_a_restatement_of_zero_is_checked_without_dividing_by_zero(sources_copy: Path) -> None:
+    write_document(
+        sources_copy,
+        [
+            figure(id="zero", subject="Google", metric="water_use", value="0", unit="m³"),
+            figure(id="claim", subject="Google", metric="water_use", value="5", unit="L", equals="zero"),
+        ],
+    )
+    (check,) = checks_of(sources_copy).iter_rows(named=True)
+    assert check["status"] == "inconsistent" and check["relative_error"] == float("inf")
 
 
 def test_ranges_are_consistent_where_they_overlap(sources_copy: Path) -> None:
@@ -150,7 +167,5 @@ def test_ranges_are_consistent_where_they_overlap(sources_copy: Path) -> None:
             ),
         ],
     )
-    (check,) = (
-        claim_checks(figures_of(sources_copy)).filter(pl.col("check_id").str.contains("test-doc")).iter_rows(named=True)
-    )
+    (check,) = checks_of(sources_copy).iter_rows(named=True)
     assert check["status"] == "consistent" and check["relative_error"] == 0

@@ -33,6 +33,10 @@ def test_a_valid_document_has_no_problems(sources_copy: Path) -> None:
         ({"hardware": "Google"}, "hardware", "'Google' is not a hardware entity"),
         ({"unit": "万度x"}, "unit", "is not a unit the registry knows"),
         ({"unit": "GW"}, "unit", "cannot convert to the canonical unit 'MWh'"),
+        ({"unit": "1/0"}, "unit", "'1/0' is not a unit the registry knows"),
+        ({"unit": "kWh)"}, "unit", "'kWh)' is not a unit the registry knows"),
+        ({"unit": "("}, "unit", "'(' is not a unit the registry knows"),
+        ({"value": "1e308"}, "value", "1e308 万度 is too large to convert to MWh"),
         ({"value": "nan"}, "value", "'nan' is not a finite number"),
         ({"value": "inf"}, "value", "'inf' is not a finite number"),
         ({"value": "1,000"}, "value", "thousands separators"),
@@ -130,6 +134,24 @@ def test_non_utf8_bytes_are_reported(sources_copy: Path) -> None:
     assert problem.file == FILE and "is not valid UTF-8" in problem.message
 
 
+def test_a_repeated_key_is_refused_not_overwritten(sources_copy: Path) -> None:
+    path = write_document(sources_copy, [figure(value="3.3")])
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("  value: '3.3'\n", "  value: '3.3'\n  value: '4'\n"), encoding="utf-8")
+    (problem,) = check_source_tree(sources_copy)
+    assert problem.file == FILE and "the key 'value' appears twice" in problem.message
+
+
+def test_a_physical_equivalence_must_point_from_the_equivalence_to_the_energy(sources_copy: Path) -> None:
+    write_document(
+        sources_copy,
+        [figure(equals="water"), figure(id="water", metric="water_heated_to_boiling", value="20", unit="万立方米")],
+    )
+    (problem,) = check_source_tree(sources_copy)
+    assert (problem.item, problem.field) == ("f1", "equals")
+    assert "put `equals: f1` on 'water'" in problem.message
+
+
 def test_every_problem_is_reported_at_once(sources_copy: Path) -> None:
     problems = problems_for(
         sources_copy,
@@ -162,6 +184,12 @@ def test_vocabulary_errors_name_the_item(sources_copy: Path) -> None:
         metrics.read_text(encoding="utf-8") + "- id: bad_metric\n  description: x\n  unit: parsecs per fortnightx\n",
         encoding="utf-8",
     )
+    entities.write_text(
+        entities.read_text(encoding="utf-8") + "- name: openai\n  type: organization\n", encoding="utf-8"
+    )
+    metrics.write_text(
+        metrics.read_text(encoding="utf-8").replace("  unit: MWh\n", "  unit: megawatt_hourz\n", 1), encoding="utf-8"
+    )
     messages = [str(p) for p in check_source_tree(sources_copy)]
     assert (
         "sources/entities.yaml, entity 'Google Cloud', field 'parent': 'Alphabet Inc' is not an entity name" in messages
@@ -171,3 +199,12 @@ def test_vocabulary_errors_name_the_item(sources_copy: Path) -> None:
         for m in messages
     )
     assert any(m.startswith("sources/metrics.yaml, metric 'bad_metric', field 'unit'") for m in messages)
+    assert (
+        "sources/entities.yaml, entity 'openai', field 'aliases': 'openai' names more than one entity (OpenAI, openai)"
+        in messages
+    )
+    # A wrong canonical unit is reported once, for the metric, not for each of its figures.
+    assert [m for m in messages if "megawatt_hourz" in m] == [
+        "sources/metrics.yaml, metric 'training_energy', field 'unit': 'megawatt_hourz' is not a unit the "
+        "registry knows (UndefinedUnitError: 'megawatt_hourz' is not defined in the unit registry)"
+    ]

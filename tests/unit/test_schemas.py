@@ -7,22 +7,7 @@ import polars as pl
 import pytest
 
 from pipelines.checks import SCHEMA_CHECKS, validate_frame
-from pipelines.lib.derive import claim_checks, training_runs
-from pipelines.lib.normalise import normalise_all
-from pipelines.lib.sources import load_sources, raw_frames
 from schemas.tables import FIGURES, PUBLISHED_TABLES
-from tests.conftest import SOURCES
-
-
-@pytest.fixture(scope="module")
-def tables() -> dict[str, pl.DataFrame]:
-    tables, problems = normalise_all(raw_frames(load_sources(SOURCES)))
-    assert problems == []
-    return {
-        **tables,
-        "training_runs": training_runs(tables["figures"]),
-        "claim_checks": claim_checks(tables["figures"]),
-    }
 
 
 def test_every_published_table_matches_its_schema(tables: dict[str, pl.DataFrame]) -> None:

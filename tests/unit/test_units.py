@@ -39,6 +39,8 @@ from tests.conftest import SOURCES
         (500, "ml", "mL", 500),
         (250, "立方米/小时", "m³/day", 6000),
         (10, "亿度", "MWh", 1_000_000),
+        (5, "L/万度", "L/kWh", 0.0005),
+        (2, "亿m³", "m³", 2e8),
         (30, "倍", "dimensionless", 30),
         (2, "billion gallon", "m³", 7_570_823.5680),
         (1, "tCO2e", "t", 1),
