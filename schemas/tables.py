@@ -7,26 +7,18 @@ the README's data dictionary are generated from these, so they are written once.
 
 from __future__ import annotations
 
+from typing import get_args
+
 import pandera.polars as pa
 import polars as pl
 
-from schemas.inputs import QUOTE_MAX_CHARS
+from schemas.inputs import QUOTE_MAX_CHARS, Basis, DocumentKind, EntityType, Qualifier
 
 Strings = pl.List(pl.String)
-BASES = ["reported", "estimated", "projected", "claimed"]
-QUALIFIERS = ["=", "~", ">", "<", ">=", "<="]
-ENTITY_TYPES = ["organization", "model", "hardware", "facility", "region", "technology", "reference"]
-DOCUMENT_KINDS = [
-    "sustainability_report",
-    "paper",
-    "news_article",
-    "model_card",
-    "press_release",
-    "spec_sheet",
-    "dataset",
-    "government_report",
-    "blog_post",
-]
+BASES = list(get_args(Basis))
+QUALIFIERS = list(get_args(Qualifier))
+ENTITY_TYPES = list(get_args(EntityType))
+DOCUMENT_KINDS = list(get_args(DocumentKind))
 
 
 def column(

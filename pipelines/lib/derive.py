@@ -234,7 +234,9 @@ def _fmt(value: float) -> str:
 
 
 def _relative(error: float) -> str:
-    return f"{error:.1%}" if error < 10 else f"{error:.3g} times"
+    if error >= 10:
+        return f"{error:.3g} times"
+    return f"{error:.3%}" if 0 < error < 0.001 else f"{error:.1%}"
 
 
 def claim_checks(figures: pl.DataFrame) -> pl.DataFrame:

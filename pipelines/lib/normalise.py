@@ -194,11 +194,20 @@ FIGURE_COLUMNS = [
 ]
 
 
+def _resolve(figures: pl.DataFrame, lookup: pl.DataFrame, column: str, entity: str, entity_type: str) -> pl.DataFrame:
+    """Add the canonical entity (and its type) that a name or alias in `column` matches."""
+    return (
+        figures.with_columns(_key(column).alias("_key"))
+        .join(lookup.rename({"key": "_key", "entity": entity, "entity_type": entity_type}), on="_key", how="left")
+        .drop("_key")
+    )
+
+
 def normalise_figures(raw_figures: pl.DataFrame, metrics: pl.DataFrame, raw_entities: pl.DataFrame) -> Stage:
     """Resolve names, convert units, parse periods; collect every problem."""
     lookup = entity_lookup(raw_entities)
     problems: list[SourceProblem] = []
-    figures = raw_figures.with_columns(_key("subject").alias("subject_key"), _key("hardware").alias("hardware_key"))
+    figures = raw_figures
 
     # Vocabularies.
     figures = figures.join(
@@ -211,21 +220,13 @@ def normalise_figures(raw_figures: pl.DataFrame, metrics: pl.DataFrame, raw_enti
         field="metric",
         message=pl.format("'{}' is not a metric in metrics.yaml", pl.col("metric")),
     )
-    figures = figures.join(
-        lookup.rename({"key": "subject_key", "entity": "subject_entity", "entity_type": "subject_type"}),
-        on="subject_key",
-        how="left",
-    )
+    figures = _resolve(figures, lookup, "subject", "subject_entity", "subject_type")
     problems += _problems(
         figures.filter(pl.col("subject_entity").is_null()),
         field="subject",
         message=pl.format("'{}' is not an entity name or alias in entities.yaml", pl.col("subject")),
     )
-    figures = figures.join(
-        lookup.rename({"key": "hardware_key", "entity": "hardware_entity", "entity_type": "hardware_type"}),
-        on="hardware_key",
-        how="left",
-    )
+    figures = _resolve(figures, lookup, "hardware", "hardware_entity", "hardware_type")
     problems += _problems(
         figures.filter(pl.col("hardware").is_not_null() & (pl.col("hardware_type") != "hardware").fill_null(True)),
         field="hardware",
