@@ -162,38 +162,6 @@ def normalise_sources(raw_documents: pl.DataFrame, raw_figures: pl.DataFrame) ->
     return Stage(frame, problems)
 
 
-FIGURE_COLUMNS = [
-    "figure_id",
-    "source_id",
-    "subject",
-    "subject_type",
-    "metric",
-    "value",
-    "low",
-    "high",
-    "unit",
-    "value_as_written",
-    "low_as_written",
-    "high_as_written",
-    "unit_as_written",
-    "conversion_factor",
-    "period",
-    "period_start",
-    "period_end",
-    "basis",
-    "qualifier",
-    "hardware",
-    "scope",
-    "equals_figure_id",
-    "change_of",
-    "locator",
-    "quote",
-    "subject_as_written",
-    "source_file",
-    "figure_order",
-]
-
-
 def _resolve(figures: pl.DataFrame, lookup: pl.DataFrame, column: str, entity: str, entity_type: str) -> pl.DataFrame:
     """Add the canonical entity (and its type) that a name or alias in `column` matches."""
     return (
@@ -334,42 +302,38 @@ def normalise_figures(raw_figures: pl.DataFrame, metrics: pl.DataFrame, raw_enti
             )
         problems.append(SourceProblem(file, figure, "equals", message))
 
-    frame = (
-        figures.select(
-            pl.format("{}/{}", "source_id", "id").alias("figure_id"),
-            "source_id",
-            pl.col("subject_entity").alias("subject"),
-            "subject_type",
-            "metric",
-            pl.col("value_canonical").alias("value"),
-            pl.col("low_canonical").alias("low"),
-            pl.col("high_canonical").alias("high"),
-            pl.col("canonical_unit").alias("unit"),
-            pl.col("value").alias("value_as_written"),
-            pl.col("low").alias("low_as_written"),
-            pl.col("high").alias("high_as_written"),
-            pl.col("unit").alias("unit_as_written"),
-            "conversion_factor",
-            "period",
-            "period_start",
-            "period_end",
-            "basis",
-            "qualifier",
-            pl.col("hardware_entity").alias("hardware"),
-            "scope",
-            pl.when(pl.col("equals").is_not_null())
-            .then(pl.format("{}/{}", "source_id", "equals"))
-            .alias("equals_figure_id"),
-            "change_of",
-            "locator",
-            "quote",
-            pl.col("subject").alias("subject_as_written"),
-            pl.col("file").alias("source_file"),
-            "figure_order",
-        )
-        .sort("source_id", "figure_order")
-        .select(FIGURE_COLUMNS)
-    )
+    frame = figures.select(
+        pl.format("{}/{}", "source_id", "id").alias("figure_id"),
+        "source_id",
+        pl.col("subject_entity").alias("subject"),
+        "subject_type",
+        "metric",
+        pl.col("value_canonical").alias("value"),
+        pl.col("low_canonical").alias("low"),
+        pl.col("high_canonical").alias("high"),
+        pl.col("canonical_unit").alias("unit"),
+        pl.col("value").alias("value_as_written"),
+        pl.col("low").alias("low_as_written"),
+        pl.col("high").alias("high_as_written"),
+        pl.col("unit").alias("unit_as_written"),
+        "conversion_factor",
+        "period",
+        "period_start",
+        "period_end",
+        "basis",
+        "qualifier",
+        pl.col("hardware_entity").alias("hardware"),
+        "scope",
+        pl.when(pl.col("equals").is_not_null())
+        .then(pl.format("{}/{}", "source_id", "equals"))
+        .alias("equals_figure_id"),
+        "change_of",
+        "locator",
+        "quote",
+        pl.col("subject").alias("subject_as_written"),
+        pl.col("file").alias("source_file"),
+        "figure_order",
+    ).sort("source_id", "figure_order")
     return Stage(frame, problems)
 
 
