@@ -45,6 +45,6 @@ clean:
 	rm -rf $(VENV) .dagster .pytest_cache .ruff_cache
 	find warehouse -mindepth 1 ! -name README.md -exec rm -rf {} +
 
-## docs: regenerate the data dictionary in README.md from the schemas
+## docs: regenerate the data dictionary in README.md and docs/coverage.md
 docs: $(STAMP)
 	$(BIN)/python -m pipelines.docs

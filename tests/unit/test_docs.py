@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipelines.docs import README, data_dictionary, render_readme
+from pipelines.docs import COVERAGE, README, coverage, data_dictionary, render_readme
 from schemas.tables import PUBLISHED_TABLES
 
 
@@ -22,3 +22,7 @@ def test_data_dictionary_names_every_column_of_every_table() -> None:
 def test_readme_opens_with_the_two_commands() -> None:
     opening = README.read_text(encoding="utf-8").split("\n\n")[1]
     assert "make build" in opening and "make test" in opening
+
+
+def test_coverage_page_is_current() -> None:
+    assert COVERAGE.read_text(encoding="utf-8") == coverage(), "run `make docs` and commit docs/coverage.md"
