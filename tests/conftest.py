@@ -29,10 +29,12 @@ def tables() -> dict[str, pl.DataFrame]:
 
 
 @pytest.fixture
-def sources_copy(tmp_path: Path) -> Path:
-    """A copy of the real source tree that a test may change."""
+def source_tree(tmp_path: Path) -> Path:
+    """A source tree with the real vocabularies (metrics, entities) and no documents yet."""
     tree = tmp_path / "sources"
-    shutil.copytree(SOURCES, tree)
+    (tree / "documents").mkdir(parents=True)
+    for name in ("metrics.yaml", "entities.yaml"):
+        shutil.copy(SOURCES / name, tree / name)
     return tree
 
 

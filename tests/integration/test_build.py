@@ -197,27 +197,27 @@ def test_rebuilding_gives_the_same_rows_in_the_same_order(warehouse: Path, tmp_p
         assert_frame_equal(first, pl.read_parquet(tmp_path / "parquet" / f"{table}.parquet"))
 
 
-def test_a_failed_build_leaves_the_previous_warehouse_unchanged(sources_copy: Path, tmp_path: Path) -> None:
+def test_a_failed_build_leaves_the_previous_warehouse_unchanged(source_tree: Path, tmp_path: Path) -> None:
     root = tmp_path / "warehouse"
-    assert build(sources_copy, root).success
+    assert build(source_tree, root).success
     before = file_hashes(root)
-    write_document(sources_copy, [figure(unit="furlong")])
-    result = build(sources_copy, root)
+    write_document(source_tree, [figure(unit="furlong")])
+    result = build(source_tree, root)
     assert not result.success
     assert file_hashes(root) == before
     assert not list(root.glob(".staging-*"))
 
 
 def test_the_cli_reports_problems_without_a_traceback(
-    sources_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    source_tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = tmp_path / "warehouse"
-    assert main(["--sources", str(sources_copy), "build", "--warehouse", str(root)]) == 0
+    assert main(["--sources", str(source_tree), "build", "--warehouse", str(root)]) == 0
     before = file_hashes(root)
-    write_document(sources_copy, [figure(value="1,000"), figure(id="f2", subject="Nobody")])
+    write_document(source_tree, [figure(value="1,000"), figure(id="f2", subject="Nobody")])
     capsys.readouterr()
-    assert main(["--sources", str(sources_copy), "check"]) == 1
-    assert main(["--sources", str(sources_copy), "build", "--warehouse", str(root)]) == 1
+    assert main(["--sources", str(source_tree), "check"]) == 1
+    assert main(["--sources", str(source_tree), "build", "--warehouse", str(root)]) == 1
     errors = capsys.readouterr().err
     assert "sources/documents/test-doc.yaml, figure 'f1', field 'value': '1,000' has a comma" in errors
     assert "sources/documents/test-doc.yaml, figure 'f2', field 'subject': 'Nobody' is not an entity" in errors

@@ -40,9 +40,9 @@ def run_figures() -> list[dict]:
     ]
 
 
-def test_training_run_follows_the_contract_formulas(sources_copy: Path) -> None:
-    write_document(sources_copy, run_figures())
-    run = training_runs(figures_of(sources_copy)).filter(source_id="test-doc").row(0, named=True)
+def test_training_run_follows_the_contract_formulas(source_tree: Path) -> None:
+    write_document(source_tree, run_figures())
+    run = training_runs(figures_of(source_tree)).filter(source_id="test-doc").row(0, named=True)
     hours = 1000 * 10 * 24
     energy = hours * 300 / 1e6 * 1.1
     assert run["model"] == "GPT-4"
@@ -61,35 +61,39 @@ def test_training_run_follows_the_contract_formulas(sources_copy: Path) -> None:
     assert len(run["input_figure_ids"]) == 8
 
 
-def test_missing_inputs_leave_outputs_null_and_are_listed(sources_copy: Path) -> None:
-    write_document(sources_copy, run_figures()[:3])
-    run = training_runs(figures_of(sources_copy)).filter(source_id="test-doc").row(0, named=True)
+def test_missing_inputs_leave_outputs_null_and_are_listed(source_tree: Path) -> None:
+    write_document(source_tree, run_figures()[:3])
+    run = training_runs(figures_of(source_tree)).filter(source_id="test-doc").row(0, named=True)
     assert run["energy_mwh"] is None and run["co2e_t"] is None and run["water_offsite_m3"] is None
     assert run["accelerator_energy_mwh"] == pytest.approx(1000 * 240 * 300 / 1e6)
     assert run["missing_inputs"] == ["pue", "grid_carbon_intensity", "wue", "ewif"]
 
 
-def test_power_falls_back_to_the_hardware_tdp_from_another_document(sources_copy: Path) -> None:
+def test_power_falls_back_to_the_hardware_tdp_from_another_document(source_tree: Path) -> None:
     figures = [f for f in run_figures() if f["id"] != "power"]
-    write_document(sources_copy, figures)
-    run = training_runs(figures_of(sources_copy)).filter(source_id="test-doc").row(0, named=True)
-    # The only A100 TDP figure in the tree is the seed article's 400 W.
+    write_document(source_tree, figures)
+    for document_id, tdp in (("spec-b", "450"), ("spec-a", "400")):
+        write_document(
+            source_tree, [figure(id="tdp", subject="A100", metric="tdp", value=tdp, unit="W")], id=document_id
+        )
+    run = training_runs(figures_of(source_tree)).filter(source_id="test-doc").row(0, named=True)
+    # No TDP in the run's own document: the first other document by id gives it.
     assert run["power_from_tdp"] is True
     assert run["power_per_accelerator_w"] == 400
-    assert "kepu-2024-training-24-million-kwh/a100-power" in run["input_figure_ids"]
+    assert "spec-a/tdp" in run["input_figure_ids"]
 
 
-def test_a_tdp_in_the_runs_own_document_wins(sources_copy: Path) -> None:
+def test_a_tdp_in_the_runs_own_document_wins(source_tree: Path) -> None:
     figures = [f for f in run_figures() if f["id"] != "power"]
     figures.append(figure(id="tdp", subject="A100", metric="tdp", value="250", unit="W"))
-    write_document(sources_copy, figures)
-    run = training_runs(figures_of(sources_copy)).filter(source_id="test-doc").row(0, named=True)
+    write_document(source_tree, figures)
+    run = training_runs(figures_of(source_tree)).filter(source_id="test-doc").row(0, named=True)
     assert run["power_per_accelerator_w"] == 250
 
 
-def test_models_without_enough_inputs_have_no_row(sources_copy: Path) -> None:
-    write_document(sources_copy, [figure(id="count", metric="accelerator_count", value="8", unit="块")])
-    assert training_runs(figures_of(sources_copy)).filter(source_id="test-doc").is_empty()
+def test_models_without_enough_inputs_have_no_row(source_tree: Path) -> None:
+    write_document(source_tree, [figure(id="count", metric="accelerator_count", value="8", unit="块")])
+    assert training_runs(figures_of(source_tree)).filter(source_id="test-doc").is_empty()
 
 
 @pytest.mark.parametrize(
@@ -100,16 +104,16 @@ def test_rounding_tolerance_follows_the_written_digits(text: str, expected: floa
     assert rounding_tolerance(text) == pytest.approx(expected)
 
 
-def test_restatements_are_checked_within_rounding(sources_copy: Path) -> None:
+def test_restatements_are_checked_within_rounding(source_tree: Path) -> None:
     write_document(
-        sources_copy,
+        source_tree,
         [
             figure(id="gal", subject="Google", metric="water_use", value="61", unit="亿加仑"),
             figure(id="right", subject="Google", metric="water_use", value="2309", unit="万立方米", equals="gal"),
             figure(id="wrong", subject="Google", metric="water_use", value="2379", unit="万立方米", equals="gal"),
         ],
     )
-    checks = checks_of(sources_copy)
+    checks = checks_of(source_tree)
     status = dict(checks.select("check_id", "status").iter_rows())
     assert status == {"restatement:test-doc/right": "consistent", "restatement:test-doc/wrong": "inconsistent"}
     wrong = checks.filter(check_id="restatement:test-doc/wrong").row(0, named=True)
@@ -119,16 +123,16 @@ def test_restatements_are_checked_within_rounding(sources_copy: Path) -> None:
     assert wrong["tolerance"] == pytest.approx(0.5 / 2379)
 
 
-def test_physical_equivalence_is_checked(sources_copy: Path) -> None:
+def test_physical_equivalence_is_checked(source_tree: Path) -> None:
     write_document(
-        sources_copy,
+        source_tree,
         [
             figure(id="energy", value="2400", unit="万度"),
             figure(id="m3", metric="water_heated_to_boiling", value="20", unit="万立方米", equals="energy"),
             figure(id="cm3", metric="water_heated_to_boiling", value="20", unit="万立方厘米", equals="energy"),
         ],
     )
-    checks = checks_of(sources_copy)
+    checks = checks_of(source_tree)
     status = dict(checks.select("check_id", "status").iter_rows())
     assert status == {"physics:test-doc/m3": "consistent", "physics:test-doc/cm3": "inconsistent"}
     expected = 24_000 * 3.6e9 / (4186 * 100) / 1000  # J per MWh; kg per m³
@@ -136,21 +140,21 @@ def test_physical_equivalence_is_checked(sources_copy: Path) -> None:
     assert checks["tolerance"][0] == pytest.approx(WATER_HEATED_TO_BOILING.tolerance + 0.5 / 2)
 
 
-def test_a_restatement_of_zero_is_checked_without_dividing_by_zero(sources_copy: Path) -> None:
+def test_a_restatement_of_zero_is_checked_without_dividing_by_zero(source_tree: Path) -> None:
     write_document(
-        sources_copy,
+        source_tree,
         [
             figure(id="zero", subject="Google", metric="water_use", value="0", unit="m³"),
             figure(id="claim", subject="Google", metric="water_use", value="5", unit="L", equals="zero"),
         ],
     )
-    (check,) = checks_of(sources_copy).iter_rows(named=True)
+    (check,) = checks_of(source_tree).iter_rows(named=True)
     assert check["status"] == "inconsistent" and check["relative_error"] == float("inf")
 
 
-def test_ranges_are_consistent_where_they_overlap(sources_copy: Path) -> None:
+def test_ranges_are_consistent_where_they_overlap(source_tree: Path) -> None:
     write_document(
-        sources_copy,
+        source_tree,
         [
             figure(
                 id="a", subject="World", metric="water_withdrawal", value=None, low="4.2", high="6.6", unit="billion m³"
@@ -167,5 +171,5 @@ def test_ranges_are_consistent_where_they_overlap(sources_copy: Path) -> None:
             ),
         ],
     )
-    (check,) = checks_of(sources_copy).iter_rows(named=True)
+    (check,) = checks_of(source_tree).iter_rows(named=True)
     assert check["status"] == "consistent" and check["relative_error"] == 0

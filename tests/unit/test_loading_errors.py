@@ -19,9 +19,9 @@ def problems_for(tree: Path, figures: list[dict[str, Any]], **header: Any) -> li
     return [problem for problem in check_source_tree(tree) if problem.file == FILE]
 
 
-def test_a_valid_document_has_no_problems(sources_copy: Path) -> None:
-    assert problems_for(sources_copy, [figure()]) == []
-    assert check_source_tree(sources_copy) == []
+def test_a_valid_document_has_no_problems(source_tree: Path) -> None:
+    assert problems_for(source_tree, [figure()]) == []
+    assert check_source_tree(source_tree) == []
 
 
 @pytest.mark.parametrize(
@@ -61,24 +61,24 @@ def test_a_valid_document_has_no_problems(sources_copy: Path) -> None:
     ],
 )
 def test_figure_errors_name_file_figure_and_field(
-    sources_copy: Path, change: dict[str, Any], field: str, message: str
+    source_tree: Path, change: dict[str, Any], field: str, message: str
 ) -> None:
     bad = {key: value for key, value in {**figure(), **change}.items() if value is not None}
-    problems = problems_for(sources_copy, [bad])
+    problems = problems_for(source_tree, [bad])
     assert any(p.field == field and message in p.message and p.item == bad["id"] for p in problems), problems
     assert all(str(p).startswith(FILE) for p in problems)
 
 
 @pytest.mark.parametrize("missing", ["id", "subject", "metric", "unit"])
-def test_a_missing_required_key_is_named(sources_copy: Path, missing: str) -> None:
+def test_a_missing_required_key_is_named(source_tree: Path, missing: str) -> None:
     bad = figure()
     del bad[missing]
-    problems = problems_for(sources_copy, [bad])
+    problems = problems_for(source_tree, [bad])
     assert any(p.field == missing and p.message == "is required" for p in problems), problems
 
 
-def test_duplicate_figure_ids_are_reported(sources_copy: Path) -> None:
-    problems = problems_for(sources_copy, [figure(), figure(value="3")])
+def test_duplicate_figure_ids_are_reported(source_tree: Path) -> None:
+    problems = problems_for(source_tree, [figure(), figure(value="3")])
     assert [(p.item, p.field, p.message) for p in problems] == [
         ("f1", "id", "is used by another figure in this document")
     ]
@@ -95,21 +95,21 @@ def test_duplicate_figure_ids_are_reported(sources_copy: Path) -> None:
         ({"title": ""}, "title", "at least 1 character"),
     ],
 )
-def test_document_errors_name_the_field(sources_copy: Path, header: dict[str, Any], field: str, message: str) -> None:
-    problems = problems_for(sources_copy, [figure()], **header)
+def test_document_errors_name_the_field(source_tree: Path, header: dict[str, Any], field: str, message: str) -> None:
+    problems = problems_for(source_tree, [figure()], **header)
     assert any(p.field == field and message in p.message for p in problems), problems
 
 
-def test_id_must_equal_the_file_stem(sources_copy: Path) -> None:
-    write_document(sources_copy, [figure()], id="another-id", file_stem="test-doc")
-    problems = check_source_tree(sources_copy)
+def test_id_must_equal_the_file_stem(source_tree: Path) -> None:
+    write_document(source_tree, [figure()], id="another-id", file_stem="test-doc")
+    problems = check_source_tree(source_tree)
     assert [str(p) for p in problems] == [f"{FILE}, field 'id': 'another-id' must equal the file name 'test-doc'"]
 
 
-def test_missing_title_is_named(sources_copy: Path) -> None:
-    path = write_document(sources_copy, [figure()])
+def test_missing_title_is_named(source_tree: Path) -> None:
+    path = write_document(source_tree, [figure()])
     path.write_text(path.read_text(encoding="utf-8").replace("title: A test document\n", ""), encoding="utf-8")
-    problems = check_source_tree(sources_copy)
+    problems = check_source_tree(source_tree)
     assert [(p.field, p.message) for p in problems] == [("title", "is required")]
 
 
@@ -122,39 +122,39 @@ def test_missing_title_is_named(sources_copy: Path) -> None:
         ("- just\n- a list\n", "must be a YAML mapping"),
     ],
 )
-def test_bad_yaml_is_reported_not_executed(sources_copy: Path, text: str, message: str) -> None:
-    (sources_copy / "documents" / "test-doc.yaml").write_text(text, encoding="utf-8")
-    problems = check_source_tree(sources_copy)
+def test_bad_yaml_is_reported_not_executed(source_tree: Path, text: str, message: str) -> None:
+    (source_tree / "documents" / "test-doc.yaml").write_text(text, encoding="utf-8")
+    problems = check_source_tree(source_tree)
     assert len(problems) == 1 and problems[0].file == FILE and message in problems[0].message, problems
 
 
-def test_non_utf8_bytes_are_reported(sources_copy: Path) -> None:
-    (sources_copy / "documents" / "test-doc.yaml").write_bytes(b"id: \xff\xfe\n")
-    (problem,) = check_source_tree(sources_copy)
+def test_non_utf8_bytes_are_reported(source_tree: Path) -> None:
+    (source_tree / "documents" / "test-doc.yaml").write_bytes(b"id: \xff\xfe\n")
+    (problem,) = check_source_tree(source_tree)
     assert problem.file == FILE and "is not valid UTF-8" in problem.message
 
 
-def test_a_repeated_key_is_refused_not_overwritten(sources_copy: Path) -> None:
-    path = write_document(sources_copy, [figure(value="3.3")])
+def test_a_repeated_key_is_refused_not_overwritten(source_tree: Path) -> None:
+    path = write_document(source_tree, [figure(value="3.3")])
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("  value: '3.3'\n", "  value: '3.3'\n  value: '4'\n"), encoding="utf-8")
-    (problem,) = check_source_tree(sources_copy)
+    (problem,) = check_source_tree(source_tree)
     assert problem.file == FILE and "the key 'value' appears twice" in problem.message
 
 
-def test_a_physical_equivalence_must_point_from_the_equivalence_to_the_energy(sources_copy: Path) -> None:
+def test_a_physical_equivalence_must_point_from_the_equivalence_to_the_energy(source_tree: Path) -> None:
     write_document(
-        sources_copy,
+        source_tree,
         [figure(equals="water"), figure(id="water", metric="water_heated_to_boiling", value="20", unit="万立方米")],
     )
-    (problem,) = check_source_tree(sources_copy)
+    (problem,) = check_source_tree(source_tree)
     assert (problem.item, problem.field) == ("f1", "equals")
     assert "put `equals: f1` on 'water'" in problem.message
 
 
-def test_every_problem_is_reported_at_once(sources_copy: Path) -> None:
+def test_every_problem_is_reported_at_once(source_tree: Path) -> None:
     problems = problems_for(
-        sources_copy,
+        source_tree,
         [figure(id="a", metric="nope"), figure(id="b", unit="furlong"), figure(id="c", value="-1")],
         published="2024-99",
     )
@@ -166,20 +166,20 @@ def test_every_problem_is_reported_at_once(sources_copy: Path) -> None:
     }
 
 
-def test_qualifier_tilde_is_kept_not_read_as_null(sources_copy: Path) -> None:
-    path = write_document(sources_copy, [figure(qualifier="QUAL")])
+def test_qualifier_tilde_is_kept_not_read_as_null(source_tree: Path) -> None:
+    path = write_document(source_tree, [figure(qualifier="QUAL")])
     path.write_text(path.read_text(encoding="utf-8").replace("QUAL", "~"), encoding="utf-8")
-    assert check_source_tree(sources_copy) == []
+    assert check_source_tree(source_tree) == []
 
 
-def test_vocabulary_errors_name_the_item(sources_copy: Path) -> None:
-    entities = sources_copy / "entities.yaml"
+def test_vocabulary_errors_name_the_item(source_tree: Path) -> None:
+    entities = source_tree / "entities.yaml"
     entities.write_text(
         entities.read_text(encoding="utf-8")
         + "- name: Google Cloud\n  type: organization\n  aliases: [谷歌]\n  parent: Alphabet Inc\n",
         encoding="utf-8",
     )
-    metrics = sources_copy / "metrics.yaml"
+    metrics = source_tree / "metrics.yaml"
     metrics.write_text(
         metrics.read_text(encoding="utf-8") + "- id: bad_metric\n  description: x\n  unit: parsecs per fortnightx\n",
         encoding="utf-8",
@@ -190,7 +190,7 @@ def test_vocabulary_errors_name_the_item(sources_copy: Path) -> None:
     metrics.write_text(
         metrics.read_text(encoding="utf-8").replace("  unit: MWh\n", "  unit: megawatt_hourz\n", 1), encoding="utf-8"
     )
-    messages = [str(p) for p in check_source_tree(sources_copy)]
+    messages = [str(p) for p in check_source_tree(source_tree)]
     assert (
         "sources/entities.yaml, entity 'Google Cloud', field 'parent': 'Alphabet Inc' is not an entity name" in messages
     )

@@ -20,25 +20,25 @@ def normalised_figures(tree: Path):
 
 
 @pytest.mark.parametrize("written", ["ChatGPT-4", "chatgpt-4", "  GPT-4 ", "gpt-4"])
-def test_subjects_resolve_by_alias_trimmed_and_case_insensitive(sources_copy: Path, written: str) -> None:
-    write_document(sources_copy, [figure(subject=written)])
-    row = normalised_figures(sources_copy).row(0, named=True)
+def test_subjects_resolve_by_alias_trimmed_and_case_insensitive(source_tree: Path, written: str) -> None:
+    write_document(source_tree, [figure(subject=written)])
+    row = normalised_figures(source_tree).row(0, named=True)
     assert row["subject"] == "GPT-4"
     assert row["subject_type"] == "model"
     assert row["subject_as_written"] == written.strip()
 
 
-def test_hardware_resolves_to_its_canonical_name(sources_copy: Path) -> None:
-    write_document(sources_copy, [figure(metric="accelerator_count", value="8", unit="块", hardware="a100")])
-    assert normalised_figures(sources_copy)["hardware"].to_list() == ["NVIDIA A100"]
+def test_hardware_resolves_to_its_canonical_name(source_tree: Path) -> None:
+    write_document(source_tree, [figure(metric="accelerator_count", value="8", unit="块", hardware="a100")])
+    assert normalised_figures(source_tree)["hardware"].to_list() == ["NVIDIA A100"]
 
 
-def test_values_are_converted_and_kept_as_written(sources_copy: Path) -> None:
+def test_values_are_converted_and_kept_as_written(source_tree: Path) -> None:
     write_document(
-        sources_copy,
+        source_tree,
         [figure(), figure(id="f2", metric="water_withdrawal", value=None, low="42", high="66", unit="亿立方米")],
     )
-    rows = normalised_figures(sources_copy).rows_by_key("figure_id", named=True, unique=True)
+    rows = normalised_figures(source_tree).rows_by_key("figure_id", named=True, unique=True)
     energy = rows["test-doc/f1"]
     assert (energy["value"], energy["unit"], energy["value_as_written"], energy["unit_as_written"]) == (
         24_000,
@@ -51,9 +51,9 @@ def test_values_are_converted_and_kept_as_written(sources_copy: Path) -> None:
     assert (water["low"], water["high"], water["unit"]) == (4.2e9, 6.6e9, "m³")
 
 
-def test_figures_keep_document_order(sources_copy: Path) -> None:
-    write_document(sources_copy, [figure(id=name) for name in ("zeta", "alpha", "mid")])
-    assert normalised_figures(sources_copy)["figure_id"].to_list() == [
+def test_figures_keep_document_order(source_tree: Path) -> None:
+    write_document(source_tree, [figure(id=name) for name in ("zeta", "alpha", "mid")])
+    assert normalised_figures(source_tree)["figure_id"].to_list() == [
         "test-doc/zeta",
         "test-doc/alpha",
         "test-doc/mid",
@@ -79,18 +79,18 @@ def test_bad_periods_raise(text: str) -> None:
         parse_period(text)
 
 
-def test_equals_between_unrelated_quantities_is_refused(sources_copy: Path) -> None:
+def test_equals_between_unrelated_quantities_is_refused(source_tree: Path) -> None:
     write_document(
-        sources_copy, [figure(), figure(id="f2", metric="accelerator_count", value="5", unit="块", equals="f1")]
+        source_tree, [figure(), figure(id="f2", metric="accelerator_count", value="5", unit="块", equals="f1")]
     )
-    (problem,) = check_source_tree(sources_copy)
+    (problem,) = check_source_tree(source_tree)
     assert (problem.item, problem.field) == ("f2", "equals")
     assert "measure different quantities" in problem.message
 
 
-def test_equals_through_a_physical_equivalence_is_accepted(sources_copy: Path) -> None:
+def test_equals_through_a_physical_equivalence_is_accepted(source_tree: Path) -> None:
     write_document(
-        sources_copy,
+        source_tree,
         [figure(), figure(id="f2", metric="water_heated_to_boiling", value="20", unit="万立方米", equals="f1")],
     )
-    assert check_source_tree(sources_copy) == []
+    assert check_source_tree(source_tree) == []
