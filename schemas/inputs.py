@@ -88,6 +88,14 @@ class EntityIn(_Strict):
     parent: NonEmpty | None = None
 
 
+class FactorIn(_Strict):
+    """A default factor (extension): which figure a missing training-run input falls back to."""
+
+    factor: Literal["pue", "grid_carbon_intensity", "wue", "ewif"]
+    figure: Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*/[a-z0-9]+([a-z0-9._-]*[a-z0-9])?$")]
+    reason: NonEmpty
+
+
 class FigureIn(_Strict):
     id: Annotated[str, Field(pattern=FIGURE_ID_PATTERN)]
     subject: NonEmpty

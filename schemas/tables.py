@@ -164,11 +164,18 @@ TRAINING_RUNS = table(
         "accelerator_hours_high": non_negative("High end of accelerator-hours.", "hour"),
         "power_per_accelerator_w": non_negative("Power per accelerator: as reported, else the hardware's TDP.", "W"),
         "power_from_tdp": column(pl.Boolean, "True where power_per_accelerator_w is the hardware's TDP figure."),
-        "pue": non_negative("Power usage effectiveness from the document.", "dimensionless"),
-        "carbon_intensity_kg_per_kwh": non_negative("Grid carbon intensity from the document.", "kg/kWh"),
-        "wue_l_per_kwh": non_negative("On-site water usage effectiveness from the document.", "L/kWh"),
-        "ewif_l_per_kwh": non_negative("Off-site water intensity of electricity from the document.", "L/kWh"),
+        "pue": non_negative("Power usage effectiveness: the document's, else the default factor.", "dimensionless"),
+        "carbon_intensity_kg_per_kwh": non_negative(
+            "Grid carbon intensity: the document's, else the default factor.", "kg/kWh"
+        ),
+        "wue_l_per_kwh": non_negative("On-site water usage effectiveness: the document's, else the default.", "L/kWh"),
+        "ewif_l_per_kwh": non_negative(
+            "Off-site water intensity of electricity: the document's, else the default.", "L/kWh"
+        ),
         "accelerator_energy_mwh": non_negative("accelerator_hours × power_per_accelerator_w (before PUE).", "MWh"),
+        "accelerator_energy_mwh_reported": non_negative(
+            "Energy of the accelerators alone that the document reports for the run.", "MWh"
+        ),
         "energy_mwh": non_negative("accelerator_energy_mwh × pue.", "MWh"),
         "energy_mwh_low": non_negative("Low end of energy_mwh.", "MWh"),
         "energy_mwh_high": non_negative("High end of energy_mwh.", "MWh"),
@@ -184,9 +191,34 @@ TRAINING_RUNS = table(
         "water_offsite_m3_low": non_negative("Low end of water_offsite_m3.", "m³"),
         "water_offsite_m3_high": non_negative("High end of water_offsite_m3.", "m³"),
         "water_m3_reported": non_negative("Training water the document reports.", "m³"),
-        "missing_inputs": column(Strings, "Inputs no document gives; outputs that need them are null."),
-        "defaulted_inputs": column(Strings, "Inputs taken from a default factor rather than the document."),
-        "input_figure_ids": column(Strings, "Figures the row's inputs come from."),
+        "missing_inputs": column(
+            Strings, "Inputs neither the document nor a default gives; outputs that need them are null."
+        ),
+        "defaulted_inputs": column(
+            Strings, "Inputs taken from a default factor (see factors) rather than the document."
+        ),
+        "inputs": column(
+            pl.List(pl.Struct({"input": pl.String, "figure_id": pl.String, "origin": pl.String})),
+            "Each input's figure and origin: document, hardware_tdp or default (view training_run_inputs unnests it).",
+        ),
+    },
+)
+
+FACTORS = table(
+    "factors",
+    "Default factors: the figure each training-run input falls back to when the run's document lacks it.",
+    ["factor"],
+    {
+        "factor": column(pl.String, "pue, grid_carbon_intensity, wue or ewif."),
+        "figure_id": column(pl.String, "The figure the default is (figures.figure_id)."),
+        "source_id": column(pl.String, "Document of that figure."),
+        "subject": column(pl.String, "What the figure is about (an industry, a region)."),
+        "value": column(pl.Float64, "The default, in unit."),
+        "low": column(pl.Float64, "Low end where the figure gives a range.", nullable=True),
+        "high": column(pl.Float64, "High end where the figure gives a range.", nullable=True),
+        "unit": column(pl.String, "Canonical unit of the factor's metric."),
+        "period": column(pl.String, "Period of the figure as written.", nullable=True),
+        "reason": column(pl.String, "Why this figure is the default (sources/factors.yaml)."),
     },
 )
 
@@ -217,5 +249,5 @@ CLAIM_CHECKS = table(
 )
 
 PUBLISHED_TABLES: dict[str, pa.DataFrameSchema] = {
-    schema.name: schema for schema in (SOURCES, ENTITIES, METRICS, FIGURES, TRAINING_RUNS, CLAIM_CHECKS)
+    schema.name: schema for schema in (SOURCES, ENTITIES, METRICS, FIGURES, FACTORS, TRAINING_RUNS, CLAIM_CHECKS)
 }

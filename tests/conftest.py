@@ -25,7 +25,8 @@ def tables() -> dict[str, pl.DataFrame]:
     normalised, problems = normalise_all(raw_frames(load_sources(SOURCES)))
     assert problems == []
     figures = normalised["figures"]
-    return {**normalised, "training_runs": training_runs(figures), "claim_checks": claim_checks(figures)}
+    runs = training_runs(figures, normalised["factors"])
+    return {**normalised, "training_runs": runs, "claim_checks": claim_checks(figures)}
 
 
 @pytest.fixture

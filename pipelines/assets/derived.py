@@ -16,12 +16,12 @@ FIGURES_IN = {"figures": dg.AssetIn(key=["normalised", "figures"])}
 @dg.asset(
     key=[LAYER, "training_runs"],
     group_name=LAYER,
-    ins=FIGURES_IN,
+    ins={**FIGURES_IN, "factors": dg.AssetIn(key=["normalised", "factors"])},
     description=TRAINING_RUNS.description,
     kinds={"polars"},
 )
-def training_runs(figures: pl.DataFrame) -> dg.Output[pl.DataFrame]:
-    frame = derive.training_runs(figures)
+def training_runs(figures: pl.DataFrame, factors: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+    frame = derive.training_runs(figures, factors)
     return dg.Output(frame, metadata=frame_metadata(frame, TRAINING_RUNS))
 
 

@@ -6,24 +6,30 @@ import dagster as dg
 import polars as pl
 
 from pipelines.lib.errors import raise_if_any
-from pipelines.lib.normalise import Stage, normalise_entities, normalise_figures, normalise_metrics, normalise_sources
+from pipelines.lib.normalise import (
+    Stage,
+    normalise_entities,
+    normalise_factors,
+    normalise_figures,
+    normalise_metrics,
+    normalise_sources,
+)
 from pipelines.metadata import frame_metadata
-from schemas.tables import ENTITIES, FIGURES, METRICS, SOURCES
+from schemas.tables import PUBLISHED_TABLES
 
 LAYER = "normalised"
 
 
-def _result(stage: Stage, schema_name: str) -> dg.Output[pl.DataFrame]:
+def _result(stage: Stage, table: str) -> dg.Output[pl.DataFrame]:
     raise_if_any(stage.problems)
-    schema = {"metrics": METRICS, "entities": ENTITIES, "sources": SOURCES, "figures": FIGURES}[schema_name]
-    return dg.Output(stage.frame, metadata=frame_metadata(stage.frame, schema))
+    return dg.Output(stage.frame, metadata=frame_metadata(stage.frame, PUBLISHED_TABLES[table]))
 
 
 @dg.asset(
     key=[LAYER, "metrics"],
     group_name=LAYER,
     ins={"raw_metrics": dg.AssetIn(key=["raw", "metrics"])},
-    description=METRICS.description,
+    description=PUBLISHED_TABLES["metrics"].description,
     kinds={"polars"},
 )
 def metrics(raw_metrics: pl.DataFrame) -> dg.Output[pl.DataFrame]:
@@ -34,7 +40,7 @@ def metrics(raw_metrics: pl.DataFrame) -> dg.Output[pl.DataFrame]:
     key=[LAYER, "entities"],
     group_name=LAYER,
     ins={"raw_entities": dg.AssetIn(key=["raw", "entities"])},
-    description=ENTITIES.description,
+    description=PUBLISHED_TABLES["entities"].description,
     kinds={"polars"},
 )
 def entities(raw_entities: pl.DataFrame) -> dg.Output[pl.DataFrame]:
@@ -45,7 +51,7 @@ def entities(raw_entities: pl.DataFrame) -> dg.Output[pl.DataFrame]:
     key=[LAYER, "sources"],
     group_name=LAYER,
     ins={"raw_documents": dg.AssetIn(key=["raw", "documents"]), "raw_figures": dg.AssetIn(key=["raw", "figures"])},
-    description=SOURCES.description,
+    description=PUBLISHED_TABLES["sources"].description,
     kinds={"polars"},
 )
 def sources(raw_documents: pl.DataFrame, raw_figures: pl.DataFrame) -> dg.Output[pl.DataFrame]:
@@ -60,8 +66,19 @@ def sources(raw_documents: pl.DataFrame, raw_figures: pl.DataFrame) -> dg.Output
         "raw_entities": dg.AssetIn(key=["raw", "entities"]),
         "metrics": dg.AssetIn(key=[LAYER, "metrics"]),
     },
-    description=FIGURES.description,
+    description=PUBLISHED_TABLES["figures"].description,
     kinds={"polars"},
 )
 def figures(raw_figures: pl.DataFrame, raw_entities: pl.DataFrame, metrics: pl.DataFrame) -> dg.Output[pl.DataFrame]:
     return _result(normalise_figures(raw_figures, metrics, raw_entities), "figures")
+
+
+@dg.asset(
+    key=[LAYER, "factors"],
+    group_name=LAYER,
+    ins={"raw_factors": dg.AssetIn(key=["raw", "factors"]), "figures": dg.AssetIn(key=[LAYER, "figures"])},
+    description=PUBLISHED_TABLES["factors"].description,
+    kinds={"polars"},
+)
+def factors(raw_factors: pl.DataFrame, figures: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+    return _result(normalise_factors(raw_factors, figures), "factors")

@@ -16,6 +16,7 @@ TABLE_ASSETS = {
     "entities": ["normalised", "entities"],
     "metrics": ["normalised", "metrics"],
     "figures": ["normalised", "figures"],
+    "factors": ["normalised", "factors"],
     "training_runs": ["derived", "training_runs"],
     "claim_checks": ["derived", "claim_checks"],
 }
@@ -37,6 +38,7 @@ def warehouse(
     entities: pl.DataFrame,
     metrics: pl.DataFrame,
     figures: pl.DataFrame,
+    factors: pl.DataFrame,
     training_runs: pl.DataFrame,
     claim_checks: pl.DataFrame,
 ) -> dg.MaterializeResult:
@@ -45,6 +47,7 @@ def warehouse(
         "entities": entities,
         "metrics": metrics,
         "figures": figures,
+        "factors": factors,
         "training_runs": training_runs,
         "claim_checks": claim_checks,
     }

@@ -16,6 +16,7 @@ RAW_DESCRIPTIONS = {
     "entities": "sources/entities.yaml as written.",
     "documents": "Document-level keys of sources/documents/*.yaml as written.",
     "figures": "Every figure of sources/documents/*.yaml as written (numbers kept as text).",
+    "factors": "sources/factors.yaml as written: the default factor for each training-run input.",
 }
 
 

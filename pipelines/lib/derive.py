@@ -26,9 +26,18 @@ RUN_INPUTS = {
     "wue": "wue_l_per_kwh",
     "ewif": "ewif_l_per_kwh",
     "training_energy": "energy_mwh_reported",
+    "accelerator_energy": "accelerator_energy_mwh_reported",
     "training_emissions": "co2e_t_reported",
     "training_water": "water_m3_reported",
 }
+# Inputs a cited default factor (sources/factors.yaml) may stand in for.
+DEFAULTABLE_INPUTS = {
+    "pue": "pue",
+    "grid_carbon_intensity": "carbon_intensity_kg_per_kwh",
+    "wue": "wue_l_per_kwh",
+    "ewif": "ewif_l_per_kwh",
+}
+INPUT_STRUCT = pl.Struct({"input": pl.String, "figure_id": pl.String, "origin": pl.String})
 # Inputs without which an output cannot be computed; listed per row when missing.
 NEEDED_INPUTS = ["accelerator_hours", "power_per_accelerator", "pue", "grid_carbon_intensity", "wue", "ewif"]
 
@@ -48,6 +57,7 @@ TRAINING_RUN_COLUMNS = [
     "wue_l_per_kwh",
     "ewif_l_per_kwh",
     "accelerator_energy_mwh",
+    "accelerator_energy_mwh_reported",
     "energy_mwh",
     "energy_mwh_low",
     "energy_mwh_high",
@@ -65,7 +75,7 @@ TRAINING_RUN_COLUMNS = [
     "water_m3_reported",
     "missing_inputs",
     "defaulted_inputs",
-    "input_figure_ids",
+    "inputs",
 ]
 
 _BOUNDS = ("", "_low", "_high")
@@ -78,8 +88,12 @@ def _bound(stem: str, bound: str) -> pl.Expr:
     return pl.coalesce(pl.col(f"{stem}{bound}"), pl.col(stem))
 
 
-def training_runs(figures: pl.DataFrame) -> pl.DataFrame:
-    """One row per (model, document) that gives accelerator-hours or a reported footprint."""
+def training_runs(figures: pl.DataFrame, factors: pl.DataFrame | None = None) -> pl.DataFrame:
+    """One row per (model, document) that gives accelerator-hours or a reported footprint.
+
+    Inputs come from the run's own document; power falls back to the hardware's TDP
+    figure, and PUE, grid intensity, WUE and EWIF to the default `factors`.
+    """
     run_figures = (
         figures.filter((pl.col("subject_type") == "model") & pl.col("metric").is_in(list(RUN_INPUTS)))
         .sort("source_id", "figure_order")
@@ -104,6 +118,7 @@ def training_runs(figures: pl.DataFrame) -> pl.DataFrame:
         runs = runs.join(values, on=["source_id", "model"], how="left")
 
     runs = runs.join(_tdp_for_runs(runs, figures), on=["source_id", "model"], how="left")
+    runs = _apply_defaults(runs, factors)
     power = "power_per_accelerator_w"
     runs = runs.rename({"power_per_accelerator_reported_w_figure_id": "power_figure_id"}).with_columns(
         (pl.col("power_figure_id").is_null() & pl.col("tdp_w_figure_id").is_not_null()).alias("power_from_tdp"),
@@ -145,22 +160,76 @@ def training_runs(figures: pl.DataFrame) -> pl.DataFrame:
         "wue": _bound("wue_l_per_kwh", "_low").is_not_null(),
         "ewif": _bound("ewif_l_per_kwh", "_low").is_not_null(),
     }
-    figure_id_columns = sorted(c for c in runs.columns if c.endswith("_figure_id"))
     runs = runs.with_columns(
         pl.concat_list(pl.when(~present).then(pl.lit(name)) for name, present in available.items())
         .list.drop_nulls()
         .alias("missing_inputs"),
-        # Cited default factors come later; for now no input is a default.
-        pl.lit([], dtype=pl.List(pl.String)).alias("defaulted_inputs"),
-        pl.concat_list(figure_id_columns).list.drop_nulls().list.unique(maintain_order=True).alias("input_figure_ids"),
+        pl.concat_list(pl.col(f"_default_{name}") for name in DEFAULTABLE_INPUTS)
+        .list.drop_nulls()
+        .alias("defaulted_inputs"),
+        _inputs_column().alias("inputs"),
     )
     enough = (
         pl.col("accelerator_hours_low").is_not_null()
         | pl.col("energy_mwh_reported").is_not_null()
+        | pl.col("accelerator_energy_mwh_reported").is_not_null()
         | pl.col("co2e_t_reported").is_not_null()
         | pl.col("water_m3_reported").is_not_null()
     )
     return runs.filter(enough).select(TRAINING_RUN_COLUMNS).sort("model", "source_id")
+
+
+def _apply_defaults(runs: pl.DataFrame, factors: pl.DataFrame | None) -> pl.DataFrame:
+    """Fill PUE, grid intensity, WUE and EWIF from the default factors where the run's
+    document gives neither a value nor a range; `_default_<input>` marks each use."""
+    defaults = {} if factors is None else {row["factor"]: row for row in factors.iter_rows(named=True)}
+    for name, stem in DEFAULTABLE_INPUTS.items():
+        default = defaults.get(name)
+        if default is None:
+            runs = runs.with_columns(pl.lit(None, dtype=pl.String).alias(f"_default_{name}"))
+            continue
+        missing = pl.col(stem).is_null() & pl.col(f"{stem}_low").is_null() & pl.col(f"{stem}_high").is_null()
+        runs = runs.with_columns(
+            pl.when(missing).then(pl.lit(name)).alias(f"_default_{name}"),
+            *(
+                pl.when(missing).then(pl.lit(default[key], dtype=pl.Float64)).otherwise(pl.col(column)).alias(column)
+                for key, column in (("value", stem), ("low", f"{stem}_low"), ("high", f"{stem}_high"))
+            ),
+            pl.when(missing)
+            .then(pl.lit(default["figure_id"]))
+            .otherwise(pl.col(f"{stem}_figure_id"))
+            .alias(f"{stem}_figure_id"),
+        )
+    return runs
+
+
+# Figure-id column of each input -> the input's name in training_runs.inputs.
+_INPUT_FIGURE_COLUMNS = {
+    **{f"{stem}_figure_id": metric for metric, stem in RUN_INPUTS.items() if metric != "power_per_accelerator"},
+    "power_figure_id": "power_per_accelerator",
+    "tdp_w_figure_id": "tdp",
+}
+
+
+def _inputs_column() -> pl.Expr:
+    """Which figure each input came from, and whether from the run's own document,
+    the hardware's TDP or a default factor."""
+    entries = []
+    for column, name in _INPUT_FIGURE_COLUMNS.items():
+        if name == "tdp":
+            origin = pl.lit("hardware_tdp")
+        elif name in DEFAULTABLE_INPUTS:
+            origin = (
+                pl.when(pl.col(f"_default_{name}").is_not_null()).then(pl.lit("default")).otherwise(pl.lit("document"))
+            )
+        else:
+            origin = pl.lit("document")
+        entries.append(
+            pl.when(pl.col(column).is_not_null()).then(
+                pl.struct(pl.lit(name).alias("input"), pl.col(column).alias("figure_id"), origin.alias("origin"))
+            )
+        )
+    return pl.concat_list(entries).list.drop_nulls()
 
 
 def _tdp_for_runs(runs: pl.DataFrame, figures: pl.DataFrame) -> pl.DataFrame:

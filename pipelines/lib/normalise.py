@@ -337,13 +337,78 @@ def normalise_figures(raw_figures: pl.DataFrame, metrics: pl.DataFrame, raw_enti
     return Stage(frame, problems)
 
 
+# Metric each default factor must be a figure of.
+FACTOR_METRICS = {"pue": "pue", "grid_carbon_intensity": "grid_carbon_intensity", "wue": "wue", "ewif": "ewif"}
+
+
+def normalise_factors(raw_factors: pl.DataFrame, figures: pl.DataFrame) -> Stage:
+    """Each default factor with the figure it names, in canonical units."""
+    joined = raw_factors.join(
+        figures.select(
+            pl.col("figure_id").alias("figure"),
+            "source_id",
+            "subject",
+            "metric",
+            "value",
+            "low",
+            "high",
+            "unit",
+            "period",
+        ),
+        on="figure",
+        how="left",
+    ).with_columns(pl.col("factor").replace_strict(FACTOR_METRICS).alias("expected_metric"))
+    problems = _problems(
+        raw_factors.filter(pl.col("factor").is_duplicated()),
+        field="factor",
+        item="factor",
+        kind="factor",
+        message=pl.lit("has more than one default"),
+    )
+    problems += _problems(
+        joined.filter(pl.col("metric").is_null()),
+        field="figure",
+        item="factor",
+        kind="factor",
+        message=pl.format("'{}' is not a figure of sources/documents", pl.col("figure")),
+    )
+    problems += _problems(
+        joined.filter(pl.col("metric").is_not_null() & (pl.col("metric") != pl.col("expected_metric"))),
+        field="figure",
+        item="factor",
+        kind="factor",
+        message=pl.format("'{}' is a {} figure, not {}", pl.col("figure"), pl.col("metric"), pl.col("expected_metric")),
+    )
+    problems += _problems(
+        joined.filter(pl.col("metric").is_not_null() & pl.col("value").is_null()),
+        field="figure",
+        item="factor",
+        kind="factor",
+        message=pl.format("'{}' gives only a range; a default needs a value", pl.col("figure")),
+    )
+    frame = joined.select(
+        "factor",
+        pl.col("figure").alias("figure_id"),
+        "source_id",
+        "subject",
+        "value",
+        "low",
+        "high",
+        "unit",
+        "period",
+        "reason",
+    ).sort("factor")
+    return Stage(frame, problems)
+
+
 def normalise_all(raw: dict[str, pl.DataFrame]) -> tuple[dict[str, pl.DataFrame], list[SourceProblem]]:
     """Every normalised table from the raw frames, and every problem found."""
     metrics = normalise_metrics(raw["metrics"])
     entities = normalise_entities(raw["entities"])
     sources = normalise_sources(raw["documents"], raw["figures"])
     figures = normalise_figures(raw["figures"], metrics.frame, raw["entities"])
-    stages = {"metrics": metrics, "entities": entities, "sources": sources, "figures": figures}
+    factors = normalise_factors(raw["factors"], figures.frame)
+    stages = {"metrics": metrics, "entities": entities, "sources": sources, "figures": figures, "factors": factors}
     problems = [problem for stage in stages.values() for problem in stage.problems]
     return {name: stage.frame for name, stage in stages.items()}, problems
 

@@ -18,10 +18,11 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from pipelines.lib.errors import SourceProblem
-from schemas.inputs import DocumentHeader, DocumentIn, EntityIn, FigureIn, MetricIn
+from schemas.inputs import DocumentHeader, DocumentIn, EntityIn, FactorIn, FigureIn, MetricIn
 
 METRICS_FILE = "metrics.yaml"
 ENTITIES_FILE = "entities.yaml"
+FACTORS_FILE = "factors.yaml"  # optional
 DOCUMENTS_DIR = "documents"
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -206,8 +207,10 @@ class LoadedSources:
     metrics: list[MetricIn] = field(default_factory=list)
     entities: list[EntityIn] = field(default_factory=list)
     documents: list[tuple[str, DocumentIn]] = field(default_factory=list)  # (display path, document)
+    factors: list[FactorIn] = field(default_factory=list)
     metrics_file: str = METRICS_FILE
     entities_file: str = ENTITIES_FILE
+    factors_file: str = FACTORS_FILE
     problems: list[SourceProblem] = field(default_factory=list)
 
 
@@ -218,13 +221,20 @@ def load_sources(root: Path) -> LoadedSources:
     def display(path: Path) -> str:
         return f"{root.name}/{path.relative_to(root).as_posix()}"
 
-    loaded = LoadedSources(metrics_file=display(root / METRICS_FILE), entities_file=display(root / ENTITIES_FILE))
+    loaded = LoadedSources(
+        metrics_file=display(root / METRICS_FILE),
+        entities_file=display(root / ENTITIES_FILE),
+        factors_file=display(root / FACTORS_FILE),
+    )
 
     for name, model, key, kind, target in (
         (METRICS_FILE, MetricIn, "id", "metric", loaded.metrics),
         (ENTITIES_FILE, EntityIn, "name", "entity", loaded.entities),
+        (FACTORS_FILE, FactorIn, "factor", "factor", loaded.factors),
     ):
         path = root / name
+        if name == FACTORS_FILE and not path.exists():
+            continue
         if not path.is_file():
             loaded.problems.append(SourceProblem(display(path), None, None, "is missing"))
             continue
@@ -310,4 +320,8 @@ def raw_frames(loaded: LoadedSources) -> dict[str, pl.DataFrame]:
         ],
         schema={name: (pl.Int64 if name == "figure_order" else pl.String) for name in RAW_FIGURE_COLUMNS},
     )
-    return {"metrics": metrics, "entities": entities, "documents": documents, "figures": figures}
+    factors = pl.DataFrame(
+        [{"file": loaded.factors_file, **factor.model_dump()} for factor in loaded.factors],
+        schema={"file": pl.String, "factor": pl.String, "figure": pl.String, "reason": pl.String},
+    )
+    return {"metrics": metrics, "entities": entities, "documents": documents, "figures": figures, "factors": factors}

@@ -57,8 +57,17 @@ def test_training_run_follows_the_contract_formulas(source_tree: Path) -> None:
     assert run["water_onsite_m3"] == pytest.approx(energy / 1.1 * 0.5)
     assert run["water_offsite_m3"] == pytest.approx(energy * 3)
     assert run["water_offsite_m3_high"] == pytest.approx(energy * 1.1 * 3)
-    assert run["missing_inputs"] == []
-    assert len(run["input_figure_ids"]) == 8
+    assert run["missing_inputs"] == [] and run["defaulted_inputs"] == []
+    assert {(i["input"], i["origin"]) for i in run["inputs"]} == {
+        ("accelerator_count", "document"),
+        ("training_duration", "document"),
+        ("power_per_accelerator", "document"),
+        ("pue", "document"),
+        ("grid_carbon_intensity", "document"),
+        ("wue", "document"),
+        ("ewif", "document"),
+        ("training_energy", "document"),
+    }
 
 
 def test_missing_inputs_leave_outputs_null_and_are_listed(source_tree: Path) -> None:
@@ -80,7 +89,35 @@ def test_power_falls_back_to_the_hardware_tdp_from_another_document(source_tree:
     # No TDP in the run's own document: the first other document by id gives it.
     assert run["power_from_tdp"] is True
     assert run["power_per_accelerator_w"] == 400
-    assert "spec-a/tdp" in run["input_figure_ids"]
+    assert {"input": "tdp", "figure_id": "spec-a/tdp", "origin": "hardware_tdp"} in run["inputs"]
+
+
+def test_missing_factors_fall_back_to_the_defaults_and_are_flagged(source_tree: Path) -> None:
+    write_document(source_tree, run_figures()[:3])
+    write_document(
+        source_tree,
+        [
+            figure(id="pue", subject="World", metric="pue", value="1.5", unit="dimensionless"),
+            figure(id="ci", subject="World", metric="grid_carbon_intensity", value="480", unit="g/kWh"),
+        ],
+        id="defaults-doc",
+    )
+    (source_tree / "factors.yaml").write_text(
+        "- factor: pue\n  figure: defaults-doc/pue\n  reason: test\n"
+        "- factor: grid_carbon_intensity\n  figure: defaults-doc/ci\n  reason: test\n",
+        encoding="utf-8",
+    )
+    tables, problems = normalise_all(raw_frames(load_sources(source_tree)))
+    assert problems == []
+    run = training_runs(tables["figures"], tables["factors"]).filter(source_id="test-doc").row(0, named=True)
+    # 1000 GPUs × 10 days × 24 h × 300 W = 72 MWh at the accelerators; × PUE 1.5 = 108 MWh;
+    # × 0.48 kg/kWh (480 g/kWh) = 51.84 t.
+    assert run["accelerator_energy_mwh"] == pytest.approx(72)
+    assert run["energy_mwh"] == pytest.approx(108)
+    assert run["co2e_t"] == pytest.approx(51.84)
+    assert run["defaulted_inputs"] == ["pue", "grid_carbon_intensity"]
+    assert run["missing_inputs"] == ["wue", "ewif"]
+    assert {"input": "pue", "figure_id": "defaults-doc/pue", "origin": "default"} in run["inputs"]
 
 
 def test_a_tdp_in_the_runs_own_document_wins(source_tree: Path) -> None:
