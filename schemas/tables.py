@@ -18,6 +18,7 @@ Strings = pl.List(pl.String)
 BASES = list(get_args(Basis))
 QUALIFIERS = list(get_args(Qualifier))
 ENTITY_TYPES = list(get_args(EntityType))
+CLAIM_KINDS = ["restatement", "physics", "specification", "bottom_up", "reported_change", "cross_source"]
 DOCUMENT_KINDS = list(get_args(DocumentKind))
 
 
@@ -222,16 +223,48 @@ FACTORS = table(
     },
 )
 
+ANNUAL_METRICS = table(
+    "annual_metrics",
+    "Organisation or facility × metric × boundary × twelve-month period, with the change from the year before.",
+    ["subject", "metric", "scope", "period_start", "period_end"],
+    {
+        "subject": column(pl.String, "Organisation or facility (entities.entity)."),
+        "metric": column(pl.String, "Metric id."),
+        "scope": column(pl.String, "Boundary as the chosen figure words it.", nullable=True),
+        "period_start": column(pl.Date, "First day of the twelve-month period (a fiscal year where reported so)."),
+        "period_end": column(pl.Date, "Last day of the period."),
+        "year": column(pl.Int32, "Calendar year the period ends in."),
+        "value": column(pl.Float64, "The value, in unit: from the most recently published document giving this cell."),
+        "unit": column(pl.String, "Canonical unit."),
+        "figure_id": column(pl.String, "The figure the value is."),
+        "source_id": column(pl.String, "Its document."),
+        "documents": column(pl.UInt32, "How many documents give this cell."),
+        "min_value": column(pl.Float64, "Smallest value any document gives for the cell."),
+        "max_value": column(pl.Float64, "Largest value any document gives for the cell."),
+        "previous_value": column(pl.Float64, "The same series' value for the period a year earlier.", nullable=True),
+        "previous_figure_id": column(pl.String, "The figure previous_value is.", nullable=True),
+        "yoy_change_pct": column(
+            pl.Float64, "(value − previous_value) / previous_value × 100.", unit="percent", nullable=True
+        ),
+    },
+)
+
 CLAIM_CHECKS = table(
     "claim_checks",
     "Checks of what sources claim: restatements of a figure in another unit, and physical equivalences.",
     ["check_id"],
     {
         "check_id": column(pl.String, "<kind>:<figure_id of the claim>."),
-        "kind": column(pl.String, "restatement or physics.", checks=[pa.Check.isin(["restatement", "physics"])]),
-        "figure_ids": column(Strings, "The claim's figure first, then the figure it restates."),
-        "claimed_value": column(pl.Float64, "The claim, in unit (midpoint of a range)."),
-        "expected_value": column(pl.Float64, "What the restated figure gives, in unit (midpoint of a range)."),
+        "kind": column(
+            pl.String,
+            "restatement, physics, specification, bottom_up, reported_change or cross_source.",
+            checks=[pa.Check.isin(CLAIM_KINDS)],
+        ),
+        "figure_ids": column(Strings, "The claim's figure first, then the figures it is checked against."),
+        "claimed_value": column(
+            pl.Float64, "The claim, in unit (midpoint of a range, finite end of a bound).", nullable=True
+        ),
+        "expected_value": column(pl.Float64, "What the check expects, in unit (midpoint of a range).", nullable=True),
         "unit": column(pl.String, "Canonical unit of both values."),
         "relative_error": column(
             pl.Float64,
@@ -249,5 +282,6 @@ CLAIM_CHECKS = table(
 )
 
 PUBLISHED_TABLES: dict[str, pa.DataFrameSchema] = {
-    schema.name: schema for schema in (SOURCES, ENTITIES, METRICS, FIGURES, FACTORS, TRAINING_RUNS, CLAIM_CHECKS)
+    schema.name: schema
+    for schema in (SOURCES, ENTITIES, METRICS, FIGURES, FACTORS, TRAINING_RUNS, ANNUAL_METRICS, CLAIM_CHECKS)
 }

@@ -10,7 +10,9 @@ import polars as pl
 import pytest
 import yaml
 
-from pipelines.lib.derive import claim_checks, training_runs
+from pipelines.lib.annual import annual_metrics
+from pipelines.lib.claims import claim_checks
+from pipelines.lib.derive import training_runs
 from pipelines.lib.normalise import normalise_all
 from pipelines.lib.sources import load_sources, raw_frames
 
@@ -26,7 +28,9 @@ def tables() -> dict[str, pl.DataFrame]:
     assert problems == []
     figures = normalised["figures"]
     runs = training_runs(figures, normalised["factors"])
-    return {**normalised, "training_runs": runs, "claim_checks": claim_checks(figures)}
+    annual = annual_metrics(figures, normalised["sources"])
+    checks = claim_checks(figures, normalised["sources"], normalised["entities"], runs, annual)
+    return {**normalised, "training_runs": runs, "annual_metrics": annual, "claim_checks": checks}
 
 
 @pytest.fixture

@@ -3,9 +3,20 @@
 Each asset is a thin wrapper: it calls one library function and reports metadata.
 """
 
-from pipelines.assets.derived import claim_checks, training_runs
+from pipelines.assets.derived import annual_metrics, claim_checks, training_runs
 from pipelines.assets.normalised import entities, factors, figures, metrics, sources
 from pipelines.assets.published import warehouse
 from pipelines.assets.raw import raw_sources
 
-ALL_ASSETS = [raw_sources, metrics, entities, sources, figures, factors, training_runs, claim_checks, warehouse]
+ALL_ASSETS = [
+    raw_sources,
+    metrics,
+    entities,
+    sources,
+    figures,
+    factors,
+    training_runs,
+    annual_metrics,
+    claim_checks,
+    warehouse,
+]

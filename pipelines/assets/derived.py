@@ -1,13 +1,13 @@
-"""Derived layer: training runs by the contract's formulas, and claim checks."""
+"""Derived layer: training runs, annual series and claim checks."""
 
 from __future__ import annotations
 
 import dagster as dg
 import polars as pl
 
-from pipelines.lib import derive
-from pipelines.metadata import frame_metadata
-from schemas.tables import CLAIM_CHECKS, TRAINING_RUNS
+from pipelines.lib import annual, claims, derive
+from pipelines.metadata import frame_metadata, markdown_table
+from schemas.tables import ANNUAL_METRICS, CLAIM_CHECKS, TRAINING_RUNS
 
 LAYER = "derived"
 FIGURES_IN = {"figures": dg.AssetIn(key=["normalised", "figures"])}
@@ -26,13 +26,44 @@ def training_runs(figures: pl.DataFrame, factors: pl.DataFrame) -> dg.Output[pl.
 
 
 @dg.asset(
+    key=[LAYER, "annual_metrics"],
+    group_name=LAYER,
+    ins={**FIGURES_IN, "sources": dg.AssetIn(key=["normalised", "sources"])},
+    description=ANNUAL_METRICS.description,
+    kinds={"polars"},
+)
+def annual_metrics(figures: pl.DataFrame, sources: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+    frame = annual.annual_metrics(figures, sources)
+    return dg.Output(frame, metadata=frame_metadata(frame, ANNUAL_METRICS))
+
+
+@dg.asset(
     key=[LAYER, "claim_checks"],
     group_name=LAYER,
-    ins=FIGURES_IN,
+    ins={
+        **FIGURES_IN,
+        "sources": dg.AssetIn(key=["normalised", "sources"]),
+        "entities": dg.AssetIn(key=["normalised", "entities"]),
+        "training_runs": dg.AssetIn(key=[LAYER, "training_runs"]),
+        "annual_metrics": dg.AssetIn(key=[LAYER, "annual_metrics"]),
+    },
     description=CLAIM_CHECKS.description,
     kinds={"polars"},
 )
-def claim_checks(figures: pl.DataFrame) -> dg.Output[pl.DataFrame]:
-    frame = derive.claim_checks(figures)
-    inconsistent = frame.filter(pl.col("status") == "inconsistent").height
-    return dg.Output(frame, metadata={**frame_metadata(frame, CLAIM_CHECKS), "inconsistent": inconsistent})
+def claim_checks(
+    figures: pl.DataFrame,
+    sources: pl.DataFrame,
+    entities: pl.DataFrame,
+    training_runs: pl.DataFrame,
+    annual_metrics: pl.DataFrame,
+) -> dg.Output[pl.DataFrame]:
+    frame = claims.claim_checks(figures, sources, entities, training_runs, annual_metrics)
+    by_kind = frame.group_by("kind", "status").len().sort("kind", "status")
+    return dg.Output(
+        frame,
+        metadata={
+            **frame_metadata(frame, CLAIM_CHECKS),
+            "inconsistent": frame.filter(pl.col("status") == "inconsistent").height,
+            "by_kind": dg.MetadataValue.md(markdown_table(by_kind)),
+        },
+    )

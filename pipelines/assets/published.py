@@ -18,6 +18,7 @@ TABLE_ASSETS = {
     "figures": ["normalised", "figures"],
     "factors": ["normalised", "factors"],
     "training_runs": ["derived", "training_runs"],
+    "annual_metrics": ["derived", "annual_metrics"],
     "claim_checks": ["derived", "claim_checks"],
 }
 
@@ -40,6 +41,7 @@ def warehouse(
     figures: pl.DataFrame,
     factors: pl.DataFrame,
     training_runs: pl.DataFrame,
+    annual_metrics: pl.DataFrame,
     claim_checks: pl.DataFrame,
 ) -> dg.MaterializeResult:
     tables = {
@@ -49,6 +51,7 @@ def warehouse(
         "figures": figures,
         "factors": factors,
         "training_runs": training_runs,
+        "annual_metrics": annual_metrics,
         "claim_checks": claim_checks,
     }
     published = publish(tables, PUBLISHED_TABLES, warehouse_root.path)

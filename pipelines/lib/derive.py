@@ -1,4 +1,4 @@
-"""The derived layer: training runs by the contract's formulas, and claim checks.
+"""The derived layer: training runs by the contract's formulas.
 
 Inputs are normalised figures (canonical units). Formulas (contract section 3):
 accelerator-hours = hours, else count × duration; energy = hours × power × PUE;
@@ -8,12 +8,7 @@ water = energy × EWIF. Ranges (low/high) go through the same formulas.
 
 from __future__ import annotations
 
-import math
-
 import polars as pl
-
-from pipelines.lib.physics import EQUIVALENCES
-from pipelines.lib.units import conversion_factor, dimensionality
 
 # Metrics that describe a training run of a model, and the column stem each becomes.
 RUN_INPUTS = {
@@ -37,9 +32,6 @@ DEFAULTABLE_INPUTS = {
     "wue": "wue_l_per_kwh",
     "ewif": "ewif_l_per_kwh",
 }
-INPUT_STRUCT = pl.Struct({"input": pl.String, "figure_id": pl.String, "origin": pl.String})
-# Inputs without which an output cannot be computed; listed per row when missing.
-NEEDED_INPUTS = ["accelerator_hours", "power_per_accelerator", "pue", "grid_carbon_intensity", "wue", "ewif"]
 
 TRAINING_RUN_COLUMNS = [
     "model",
@@ -250,159 +242,3 @@ def _tdp_for_runs(runs: pl.DataFrame, figures: pl.DataFrame) -> pl.DataFrame:
         .unique(["source_id", "model"], keep="first", maintain_order=True)
         .select("source_id", "model", "tdp_w", "tdp_w_low", "tdp_w_high", "tdp_w_figure_id")
     )
-
-
-CLAIM_CHECK_COLUMNS = [
-    "check_id",
-    "kind",
-    "figure_ids",
-    "claimed_value",
-    "expected_value",
-    "unit",
-    "relative_error",
-    "tolerance",
-    "status",
-    "explanation",
-]
-
-
-def rounding_tolerance(text: str | None) -> float:
-    """Relative half-unit of the last significant digit a number is written with.
-
-    "2379" -> 0.5/2379; "61" -> 0.5/61; "100" -> 50/100 (trailing zeros of an
-    integer are not taken as significant); "1.50" -> 0.005/1.5.
-    """
-    if text is None:
-        return 0.0
-    # The exponent does not change relative precision: "2.4e7" is as precise as "2.4".
-    mantissa = text.strip().lower().lstrip("+-").partition("e")[0]
-    if "." in mantissa:
-        half_unit = 0.5 * 10.0 ** -len(mantissa.split(".")[1])
-    else:
-        digits = mantissa.lstrip("0")
-        half_unit = 0.5 * 10.0 ** (len(digits) - len(digits.rstrip("0"))) if digits else 0.5
-    value = abs(float(mantissa or 0))
-    return half_unit / value if value else 0.0
-
-
-def _interval_error(claimed: tuple[float, float], expected: tuple[float, float]) -> float:
-    """Relative distance between two intervals (points are intervals of width 0);
-    0 when they overlap."""
-    (claimed_low, claimed_high), (expected_low, expected_high) = claimed, expected
-    if claimed_high < expected_low:
-        gap, scale = expected_low - claimed_high, abs(expected_low)
-    elif claimed_low > expected_high:
-        gap, scale = claimed_low - expected_high, abs(expected_high)
-    else:
-        return 0.0
-    return gap / scale if scale else math.inf
-
-
-def _fmt(value: float) -> str:
-    return f"{value:.4g}"
-
-
-def _relative(error: float) -> str:
-    if error >= 10:
-        return f"{error:.3g} times"
-    return f"{error:.3%}" if 0 < error < 0.001 else f"{error:.1%}"
-
-
-def claim_checks(figures: pl.DataFrame) -> pl.DataFrame:
-    """Check every `equals` restatement: same quantity in another unit, or a physical
-    equivalence (e.g. energy as water brought to the boil).
-
-    Tolerance per kind: `restatement` allows the rounding of the claim's written
-    digits; `physics` adds the equivalence's own allowance for its assumptions.
-    """
-    targets = figures.select(
-        pl.col("figure_id").alias("equals_figure_id"),
-        *(
-            pl.col(c).alias(f"target_{c}")
-            for c in (
-                "metric",
-                "value",
-                "low",
-                "high",
-                "unit",
-                "value_as_written",
-                "low_as_written",
-                "high_as_written",
-                "unit_as_written",
-            )
-        ),
-    )
-    pairs = figures.filter(pl.col("equals_figure_id").is_not_null()).join(targets, on="equals_figure_id", how="inner")
-    rows = []
-    for pair in pairs.sort("source_id", "figure_order").iter_rows(named=True):
-        unit = pair["unit"]
-        target_bounds = [pair["target_low"], pair["target_value"], pair["target_high"]]
-        equivalence = EQUIVALENCES.get(pair["metric"])
-        if dimensionality(pair["target_unit"]) == dimensionality(unit):
-            kind, allowance = "restatement", 0.0
-            factor = conversion_factor(pair["target_unit"], unit)
-            expected = [None if v is None else v * factor for v in target_bounds]
-            how = "a change of unit"
-        elif equivalence is not None:
-            kind, allowance = "physics", equivalence.tolerance
-            to_mwh = conversion_factor(pair["target_unit"], "MWh")
-            to_unit = conversion_factor(equivalence.canonical_unit, unit)
-            expected = [None if v is None else equivalence.convert(v * to_mwh) * to_unit for v in target_bounds]
-            how = equivalence.explanation
-        else:  # normalise refuses such links; nothing to compare
-            continue
-        claimed_interval = _interval(pair["low"], pair["value"], pair["high"])
-        expected_interval = _interval(*expected)
-        # A restatement converts the figure as written and rounds the result to the digits
-        # it writes, so only the claim's own rounding is allowed for.
-        written = [pair["value_as_written"], pair["low_as_written"], pair["high_as_written"]]
-        tolerance = allowance + max(rounding_tolerance(text) for text in written)
-        error = _interval_error(claimed_interval, expected_interval)
-        status = "consistent" if error <= tolerance else "inconsistent"
-        claimed_text = pair["value_as_written"] or f"{pair['low_as_written']}–{pair['high_as_written']}"
-        target_text = (
-            pair["target_value_as_written"] or f"{pair['target_low_as_written']}–{pair['target_high_as_written']}"
-        )
-        rows.append(
-            {
-                "check_id": f"{kind}:{pair['figure_id']}",
-                "kind": kind,
-                "figure_ids": [pair["figure_id"], pair["equals_figure_id"]],
-                "claimed_value": _midpoint(claimed_interval) if pair["value"] is None else pair["value"],
-                "expected_value": _midpoint(expected_interval) if expected[1] is None else expected[1],
-                "unit": unit,
-                "relative_error": error,
-                "tolerance": tolerance,
-                "status": status,
-                "explanation": (
-                    f"{claimed_text} {pair['unit_as_written']} = {_fmt(_midpoint(claimed_interval))} {unit}; "
-                    f"{target_text} {pair['target_unit_as_written']} = {_fmt(_midpoint(expected_interval))} {unit} "
-                    f"by {how}; off by {_relative(error)}, tolerance {_relative(tolerance)}"
-                ),
-            }
-        )
-    return pl.DataFrame(rows, schema=CLAIM_CHECK_SCHEMA).select(CLAIM_CHECK_COLUMNS)
-
-
-def _interval(low: float | None, value: float | None, high: float | None) -> tuple[float, float]:
-    if value is not None and low is None and high is None:
-        return value, value
-    return (low if low is not None else value), (high if high is not None else value)  # type: ignore[return-value]
-
-
-def _midpoint(interval: tuple[float, float]) -> float:
-    return (interval[0] + interval[1]) / 2
-
-
-CLAIM_CHECK_SCHEMA = {
-    "check_id": pl.String,
-    "kind": pl.String,
-    "figure_ids": pl.List(pl.String),
-    "claimed_value": pl.Float64,
-    "expected_value": pl.Float64,
-    "unit": pl.String,
-    "relative_error": pl.Float64,
-    "tolerance": pl.Float64,
-    "status": pl.String,
-    "explanation": pl.String,
-}

@@ -7,7 +7,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.lib.derive import claim_checks, rounding_tolerance, training_runs
+from pipelines.lib.claims import claim_checks, rounding_tolerance
+from pipelines.lib.derive import training_runs
 from pipelines.lib.normalise import normalise_all
 from pipelines.lib.physics import WATER_HEATED_TO_BOILING
 from pipelines.lib.sources import load_sources, raw_frames

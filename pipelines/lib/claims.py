@@ -1,0 +1,373 @@
+"""Claim checks: what the sources claim, tested against each other and against physics.
+
+Every kind compares a claimed value (or range, or bound) with an expected one and
+states its own tolerance:
+
+- restatement: a figure restating another of its document in another unit (`equals`);
+  the claim's rounding (half a unit in its last written digit).
+- physics: an equivalence drawn from an energy (water brought to the boil); the
+  claim's rounding plus the equivalence's allowance for its assumptions.
+- specification: a hardware figure (TDP, peak throughput, transistors, memory) against
+  the same hardware's figures in other documents, spec sheets first; consistent when it
+  agrees with at least one; the claim's rounding plus 5 %.
+- bottom_up: a training run's computed energy or emissions against the figure its
+  document reports, where no default factor stands in; 10 %.
+- reported_change: a stated year-on-year change against the change computed from the
+  annual series; one percentage point plus the claim's rounding (in points).
+- cross_source: the same subject, metric, period, boundary and hardware in two
+  documents; the rounding of both.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from itertools import combinations
+from typing import Any
+
+import polars as pl
+
+from pipelines.lib.annual import scope_key
+from pipelines.lib.physics import EQUIVALENCES
+from pipelines.lib.units import conversion_factor, dimensionality
+from schemas.tables import CLAIM_KINDS
+
+CLAIM_CHECK_SCHEMA = {
+    "check_id": pl.String,
+    "kind": pl.String,
+    "figure_ids": pl.List(pl.String),
+    "claimed_value": pl.Float64,
+    "expected_value": pl.Float64,
+    "unit": pl.String,
+    "relative_error": pl.Float64,
+    "tolerance": pl.Float64,
+    "status": pl.String,
+    "explanation": pl.String,
+}
+
+SPEC_METRICS = ["tdp", "peak_throughput", "transistor_count", "memory_capacity", "memory_bandwidth"]
+SPEC_ALLOWANCE = 0.05
+BOTTOM_UP_TOLERANCE = 0.10
+CHANGE_ALLOWANCE_POINTS = 1.0
+_PRECISION = re.compile(r"\b(FP64|FP32|TF32|BF16|FP16|FP8|FP6|FP4|INT8|INT4)\b", re.IGNORECASE)
+
+Interval = tuple[float, float]
+
+
+def rounding_tolerance(text: str | None) -> float:
+    """Relative half-unit of the last significant digit a number is written with.
+
+    "2379" -> 0.5/2379; "61" -> 0.5/61; "100" -> 50/100 (trailing zeros of an
+    integer are not taken as significant); "1.50" -> 0.005/1.5.
+    """
+    if text is None:
+        return 0.0
+    # The exponent does not change relative precision: "2.4e7" is as precise as "2.4".
+    mantissa = text.strip().lower().lstrip("+-").partition("e")[0]
+    if "." in mantissa:
+        half_unit = 0.5 * 10.0 ** -len(mantissa.split(".")[1])
+    else:
+        digits = mantissa.lstrip("0")
+        half_unit = 0.5 * 10.0 ** (len(digits) - len(digits.rstrip("0"))) if digits else 0.5
+    value = abs(float(mantissa or 0))
+    return half_unit / value if value else 0.0
+
+
+def figure_rounding(row: dict[str, Any], prefix: str = "") -> float:
+    texts = [row.get(f"{prefix}{key}_as_written") for key in ("value", "low", "high")]
+    return max((rounding_tolerance(text) for text in texts if text is not None), default=0.0)
+
+
+def figure_interval(row: dict[str, Any], prefix: str = "") -> Interval:
+    """A figure as an interval: its range, or its value; a bound (>, <) is open on one side."""
+    value, low, high = row[f"{prefix}value"], row[f"{prefix}low"], row[f"{prefix}high"]
+    lower = low if low is not None else value
+    upper = high if high is not None else value
+    qualifier = row.get(f"{prefix}qualifier") or "="
+    if qualifier in (">", ">="):
+        upper = math.inf
+    elif qualifier in ("<", "<="):
+        lower = -math.inf
+    return lower, upper  # type: ignore[return-value]
+
+
+def interval_error(claimed: Interval, expected: Interval) -> float:
+    """Relative distance between two intervals (points are intervals of width 0); 0 when they overlap."""
+    (claimed_low, claimed_high), (expected_low, expected_high) = claimed, expected
+    if claimed_high < expected_low:
+        gap, scale = expected_low - claimed_high, abs(expected_low)
+    elif claimed_low > expected_high:
+        gap, scale = claimed_low - expected_high, abs(expected_high)
+    else:
+        return 0.0
+    return gap / scale if scale else math.inf
+
+
+def _point(interval: Interval) -> float:
+    """A representative value: the midpoint, or the finite end of a bound."""
+    low, high = interval
+    if math.isinf(low) and math.isinf(high):
+        return math.nan
+    if math.isinf(low):
+        return high
+    if math.isinf(high):
+        return low
+    return (low + high) / 2
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def _relative(error: float) -> str:
+    if error >= 10:
+        return f"{error:.3g} times"
+    return f"{error:.3%}" if 0 < error < 0.001 else f"{error:.1%}"
+
+
+def _row(
+    kind: str,
+    check_id: str,
+    figure_ids: Iterable[str],
+    claimed: Interval,
+    expected: Interval,
+    unit: str,
+    tolerance: float,
+    what: str,
+    error: float | None = None,
+) -> dict[str, Any]:
+    error = interval_error(claimed, expected) if error is None else error
+    return {
+        "check_id": f"{kind}:{check_id}",
+        "kind": kind,
+        "figure_ids": list(figure_ids),
+        "claimed_value": _point(claimed),
+        "expected_value": _point(expected),
+        "unit": unit,
+        "relative_error": error,
+        "tolerance": tolerance,
+        "status": "consistent" if error <= tolerance else "inconsistent",
+        "explanation": f"{what}; off by {_relative(error)}, tolerance {_relative(tolerance)}",
+    }
+
+
+def _written(row: dict[str, Any], prefix: str = "") -> str:
+    value = row[f"{prefix}value_as_written"] or f"{row[f'{prefix}low_as_written']}–{row[f'{prefix}high_as_written']}"
+    qualifier = row.get(f"{prefix}qualifier")
+    return f"{qualifier if qualifier not in (None, '=') else ''}{value} {row[f'{prefix}unit_as_written']}"
+
+
+def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=CLAIM_CHECK_SCHEMA)
+
+
+def restatement_checks(figures: pl.DataFrame) -> pl.DataFrame:
+    """Each `equals` link: the same quantity in another unit, or a physical equivalence."""
+    columns = ["figure_id", "metric", "value", "low", "high", "unit", "qualifier"]
+    columns += ["value_as_written", "low_as_written", "high_as_written", "unit_as_written"]
+    targets = figures.select(
+        pl.col("figure_id").alias("equals_figure_id"), *(pl.col(c).alias(f"target_{c}") for c in columns[1:])
+    )
+    pairs = figures.filter(pl.col("equals_figure_id").is_not_null()).join(targets, on="equals_figure_id")
+    rows = []
+    for pair in pairs.sort("source_id", "figure_order").iter_rows(named=True):
+        unit = pair["unit"]
+        equivalence = EQUIVALENCES.get(pair["metric"])
+        if dimensionality(pair["target_unit"]) == dimensionality(unit):
+            kind, allowance, how = "restatement", 0.0, "a change of unit"
+            factor = conversion_factor(pair["target_unit"], unit)
+        elif equivalence is not None:
+            kind, allowance, how = "physics", equivalence.tolerance, equivalence.explanation
+            factor = equivalence.convert(conversion_factor(pair["target_unit"], "MWh")) * conversion_factor(
+                equivalence.canonical_unit, unit
+            )
+        else:  # normalise refuses such links
+            continue
+        claimed = figure_interval(pair)
+        low, high = figure_interval(pair, "target_")
+        expected = (low * factor, high * factor)
+        what = (
+            f"{_written(pair)} = {_fmt(_point(claimed))} {unit}; {_written(pair, 'target_')} = "
+            f"{_fmt(_point(expected))} {unit} by {how}"
+        )
+        rows.append(
+            _row(kind, pair["figure_id"], [pair["figure_id"], pair["equals_figure_id"]], claimed, expected, unit,
+                 allowance + figure_rounding(pair), what)
+        )  # fmt: skip
+    return _frame(rows)
+
+
+def _precision(scope: str | None) -> tuple[str, bool, str] | None:
+    """(precision, tensor cores?, sparsity) a throughput figure's scope names,
+    e.g. ("FP16", True, "sparse"); sparsity is "sparse", "dense" or "unstated"."""
+    match = _PRECISION.search(scope or "")
+    if match is None:
+        return None
+    text = (scope or "").lower()
+    stated = "not stated" not in text
+    sparsity = "sparse" if stated and "sparsity" in text else "dense" if stated and "dense" in text else "unstated"
+    return match[1].upper(), "tensor" in text and "non-tensor" not in text, sparsity
+
+
+def specification_checks(figures: pl.DataFrame, sources: pl.DataFrame, entities: pl.DataFrame) -> pl.DataFrame:
+    """Each hardware figure against the same hardware elsewhere: a variant (A100 SXM4 80GB)
+    against the same variant, a family (A100) against the family and all its variants."""
+    kinds = dict(sources.select("source_id", "kind").iter_rows())
+    hardware = entities.filter(pl.col("entity_type") == "hardware")
+    related: dict[str, set[str]] = {name: {name} for name in hardware["entity"]}
+    for child, family in hardware.select("entity", "parent").iter_rows():
+        if family in related:
+            related[family].add(child)
+    claims = figures.filter(pl.col("metric").is_in(SPEC_METRICS) & (pl.col("subject_type") == "hardware"))
+    by_metric = {
+        metric: list(group.iter_rows(named=True)) for (metric,), group in claims.group_by("metric", maintain_order=True)
+    }
+    rows = []
+    for claim in claims.sort("figure_id").iter_rows(named=True):
+        key = _precision(claim["scope"]) if claim["metric"] == "peak_throughput" else None
+        if claim["metric"] == "peak_throughput" and key is None:
+            continue
+        references = [
+            other
+            for other in by_metric[claim["metric"]]
+            if other["source_id"] != claim["source_id"]
+            and other["subject"] in related.get(claim["subject"], {claim["subject"]})
+            and (key is None or _precision(other["scope"]) == key)
+        ]
+        spec_sheets = [other for other in references if kinds.get(other["source_id"]) == "spec_sheet"]
+        references = spec_sheets or references
+        if not references:
+            continue
+        claimed = figure_interval(claim)
+        best = min(references, key=lambda other: interval_error(claimed, figure_interval(other)))
+        agree = sum(interval_error(claimed, figure_interval(o)) <= SPEC_ALLOWANCE for o in references)
+        what = (
+            f"{claim['subject']} {claim['metric']}{f' ({key[0]})' if key else ''}: {_written(claim)} against "
+            f"{len(references)} figure(s) of {'spec sheets' if spec_sheets else 'other documents'}, "
+            f"{agree} agreeing; nearest {_fmt(_point(figure_interval(best)))} {claim['unit']} ({best['figure_id']})"
+        )
+        rows.append(
+            _row("specification", claim["figure_id"], [claim["figure_id"], best["figure_id"]], claimed,
+                 figure_interval(best), claim["unit"], SPEC_ALLOWANCE + figure_rounding(claim), what)
+        )  # fmt: skip
+    return _frame(rows)
+
+
+# Computed column -> reported column, and the default factors that would make the comparison moot.
+BOTTOM_UP_PAIRS = {
+    "accelerator_energy_mwh": ("accelerator_energy_mwh_reported", "accelerator_energy", set()),
+    "energy_mwh": ("energy_mwh_reported", "training_energy", {"pue"}),
+    "co2e_t": ("co2e_t_reported", "training_emissions", {"pue", "grid_carbon_intensity"}),
+}
+BOTTOM_UP_UNITS = {"accelerator_energy_mwh": "MWh", "energy_mwh": "MWh", "co2e_t": "t"}
+
+
+def bottom_up_checks(training_runs: pl.DataFrame) -> pl.DataFrame:
+    """Each run's computed energy or emissions against the figure its document reports."""
+    rows = []
+    for run in training_runs.iter_rows(named=True):
+        figure_of = {entry["input"]: entry["figure_id"] for entry in run["inputs"]}
+        for computed, (reported, input_name, needs) in BOTTOM_UP_PAIRS.items():
+            if run[computed] is None or run[reported] is None or needs & set(run["defaulted_inputs"]):
+                continue
+            unit = BOTTOM_UP_UNITS[computed]
+            what = (
+                f"{run['model']} ({run['source_id']}): reported {_fmt(run[reported])} {unit}, computed "
+                f"{_fmt(run[computed])} {unit} from {len(run['inputs']) - 1} input figure(s)"
+            )
+            claimed, expected = (run[reported], run[reported]), (run[computed], run[computed])
+            ids = [figure_of[input_name], *(f for name, f in figure_of.items() if name != input_name)]
+            rows.append(
+                _row("bottom_up", f"{run['model']}@{run['source_id']}:{computed}", ids, claimed, expected, unit,
+                     BOTTOM_UP_TOLERANCE, what)
+            )  # fmt: skip
+    return _frame(rows)
+
+
+def reported_change_checks(figures: pl.DataFrame, annual: pl.DataFrame) -> pl.DataFrame:
+    """Each stated year-on-year change against the change computed from the annual series."""
+    changes = figures.filter(
+        (pl.col("metric") == "year_on_year_change")
+        & pl.col("change_of").is_not_null()
+        & pl.col("period_end").is_not_null()
+    ).with_columns(scope_key().alias("scope_key"), pl.col("period_end").dt.year().alias("year"))
+    series = annual.filter(pl.col("yoy_change_pct").is_not_null()).with_columns(scope_key().alias("series_scope_key"))
+    rows = []
+    for change in changes.iter_rows(named=True):
+        candidates = series.filter(
+            (pl.col("subject") == change["subject"])
+            & (pl.col("metric") == change["change_of"])
+            & (pl.col("year") == change["year"])
+        )
+        candidates = candidates.filter(pl.col("series_scope_key") == change["scope_key"])
+        if candidates.is_empty():
+            continue  # no series with the change's boundary: nothing sure to compare with
+        match = candidates.row(0, named=True)
+        low, high = figure_interval(change)
+        claimed = (low / 100, high / 100)
+        computed = match["yoy_change_pct"] / 100
+        # The gap in points of the base year, not relative to the change itself.
+        error = max(claimed[0] - computed, computed - claimed[1], 0.0)
+        tolerance = (CHANGE_ALLOWANCE_POINTS + figure_rounding(change) * abs(change["value"] or low)) / 100
+        what = (
+            f"{change['subject']} {change['change_of']} {change['year']}: stated {_written(change)}, computed "
+            f"{match['yoy_change_pct']:.1f}% from {match['previous_figure_id']} to {match['figure_id']}; "
+            "error in points of the base year"
+        )
+        ids = [change["figure_id"], match["figure_id"], match["previous_figure_id"]]
+        rows.append(
+            _row("reported_change", change["figure_id"], ids, claimed, (computed, computed), "fraction", tolerance,
+                 what, error)
+        )  # fmt: skip
+    return _frame(rows)
+
+
+def cross_source_checks(figures: pl.DataFrame) -> pl.DataFrame:
+    """The same subject, metric, period, boundary and hardware in two documents."""
+    candidates = figures.filter(
+        pl.col("period_start").is_not_null() & ~pl.col("metric").is_in(SPEC_METRICS)
+    ).with_columns(scope_key().alias("scope_key"))
+    cell = ["subject", "metric", "period_start", "period_end", "scope_key", "hardware", "change_of"]
+    rows = []
+    for _, group in candidates.group_by(cell, maintain_order=True):
+        if group["source_id"].n_unique() < 2:
+            continue
+        members = sorted(group.iter_rows(named=True), key=lambda row: row["figure_id"])
+        for first, second in combinations(members, 2):
+            if first["source_id"] == second["source_id"]:
+                continue
+            what = (
+                f"{first['subject']} {first['metric']} {first['period']}: {_written(first)} in {first['source_id']}, "
+                f"{_written(second)} in {second['source_id']}"
+            )
+            rows.append(
+                _row("cross_source", f"{first['figure_id']}|{second['figure_id']}",
+                     [first["figure_id"], second["figure_id"]], figure_interval(first), figure_interval(second),
+                     first["unit"], figure_rounding(first) + figure_rounding(second), what)
+            )  # fmt: skip
+    return _frame(rows)
+
+
+def claim_checks(
+    figures: pl.DataFrame,
+    sources: pl.DataFrame | None = None,
+    entities: pl.DataFrame | None = None,
+    training_runs: pl.DataFrame | None = None,
+    annual: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """Every claim check the data can test, one row per check, ordered by kind then id."""
+    parts = [restatement_checks(figures), cross_source_checks(figures)]
+    if sources is not None and entities is not None:
+        parts.append(specification_checks(figures, sources, entities))
+    if training_runs is not None:
+        parts.append(bottom_up_checks(training_runs))
+    if annual is not None:
+        parts.append(reported_change_checks(figures, annual))
+    order = {kind: position for position, kind in enumerate(CLAIM_KINDS)}
+    return (
+        pl.concat(parts)
+        .with_columns(pl.col("kind").replace_strict(order, return_dtype=pl.Int64).alias("_order"))
+        .sort("_order", "check_id")
+        .drop("_order")
+    )
