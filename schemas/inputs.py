@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 DOCUMENT_ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 FIGURE_ID_PATTERN = r"^[a-z0-9]+([a-z0-9._-]*[a-z0-9])?$"
 METRIC_ID_PATTERN = r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$"
+FIGURE_REF_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*/[a-z0-9]+([a-z0-9._-]*[a-z0-9])?$"  # <source_id>/<figure id>
 QUOTE_MAX_CHARS = 200
 
 EntityType = Literal["organization", "model", "hardware", "facility", "region", "technology", "reference"]
@@ -92,8 +93,16 @@ class FactorIn(_Strict):
     """A default factor (extension): which figure a missing training-run input falls back to."""
 
     factor: Literal["pue", "grid_carbon_intensity", "wue", "ewif"]
-    figure: Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*/[a-z0-9]+([a-z0-9._-]*[a-z0-9])?$")]
+    figure: Annotated[str, Field(pattern=FIGURE_REF_PATTERN)]
     reason: NonEmpty
+
+
+class EquivalenceIn(_Strict):
+    """A human-scale equivalence (extension): a reference quantity and the figure giving its size."""
+
+    equivalence: Annotated[str, Field(pattern=METRIC_ID_PATTERN)]
+    description: NonEmpty
+    figure: Annotated[str, Field(pattern=FIGURE_REF_PATTERN)]
 
 
 class FigureIn(_Strict):

@@ -249,6 +249,59 @@ ANNUAL_METRICS = table(
     },
 )
 
+EQUIVALENCES = table(
+    "equivalences",
+    "Human-scale references any volume or energy can be expressed in, each the figure of a cited document.",
+    ["equivalence"],
+    {
+        "equivalence": column(pl.String, "Name of the reference, e.g. olympic_pool."),
+        "description": column(pl.String, "What one unit of the reference is."),
+        "value": column(pl.Float64, "Size of one reference, in unit (divide a quantity in unit by this)."),
+        "unit": column(pl.String, "Canonical unit of the reference's figure (m³, MWh)."),
+        "figure_id": column(pl.String, "The figure giving the size."),
+        "source_id": column(pl.String, "Its document."),
+        "period": column(pl.String, "Period of the figure as written.", nullable=True),
+    },
+)
+
+PER_REQUEST = table(
+    "per_request",
+    "Inference energy, water and emissions per request: as documents give them, or divided from a stated "
+    "number of requests.",
+    ["subject", "source_id", "quantity", "figure_ids"],
+    {
+        "subject": column(pl.String, "Model or service."),
+        "source_id": column(pl.String, "Document."),
+        "quantity": column(
+            pl.String, "energy, water or emissions.", checks=[pa.Check.isin(["energy", "water", "emissions"])]
+        ),
+        "value": column(pl.Float64, "Per request, in unit.", nullable=True),
+        "low": column(pl.Float64, "Low end per request.", nullable=True),
+        "high": column(pl.Float64, "High end per request.", nullable=True),
+        "unit": column(pl.String, "Wh, mL or g (CO2e)."),
+        "derived": column(pl.Boolean, "True where divided from a figure for a stated number of requests."),
+        "figure_ids": column(Strings, "Figures used (the quantity, then the request count)."),
+        "scope": column(pl.String, "Boundary of the quantity's figure.", nullable=True),
+    },
+)
+
+INTENSITIES = table(
+    "intensities",
+    "Water or emissions per unit of electricity for one subject, period and boundary of annual_metrics.",
+    ["subject", "numerator", "denominator", "scope", "period_start", "period_end"],
+    {
+        "subject": column(pl.String, "Organisation or facility."),
+        "numerator": column(pl.String, "Metric divided (water or emissions)."),
+        "denominator": column(pl.String, "Metric divided by (electricity_consumption)."),
+        "scope": column(pl.String, "Boundary shared by both.", nullable=True),
+        "period_start": column(pl.Date, "First day of the period."),
+        "period_end": column(pl.Date, "Last day of the period."),
+        "value": column(pl.Float64, "The intensity, in unit."),
+        "unit": column(pl.String, "L/kWh or kg/kWh."),
+        "figure_ids": column(Strings, "Numerator figure, then denominator figure."),
+    },
+)
+
 CLAIM_CHECKS = table(
     "claim_checks",
     "Checks of what sources claim: restatements of a figure in another unit, and physical equivalences.",
@@ -283,5 +336,17 @@ CLAIM_CHECKS = table(
 
 PUBLISHED_TABLES: dict[str, pa.DataFrameSchema] = {
     schema.name: schema
-    for schema in (SOURCES, ENTITIES, METRICS, FIGURES, FACTORS, TRAINING_RUNS, ANNUAL_METRICS, CLAIM_CHECKS)
+    for schema in (
+        SOURCES,
+        ENTITIES,
+        METRICS,
+        FIGURES,
+        FACTORS,
+        EQUIVALENCES,
+        TRAINING_RUNS,
+        ANNUAL_METRICS,
+        PER_REQUEST,
+        INTENSITIES,
+        CLAIM_CHECKS,
+    )
 }

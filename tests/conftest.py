@@ -13,6 +13,7 @@ import yaml
 from pipelines.lib.annual import annual_metrics
 from pipelines.lib.claims import claim_checks
 from pipelines.lib.derive import training_runs
+from pipelines.lib.ratios import intensities, per_request
 from pipelines.lib.normalise import normalise_all
 from pipelines.lib.sources import load_sources, raw_frames
 
@@ -30,7 +31,14 @@ def tables() -> dict[str, pl.DataFrame]:
     runs = training_runs(figures, normalised["factors"])
     annual = annual_metrics(figures, normalised["sources"])
     checks = claim_checks(figures, normalised["sources"], normalised["entities"], runs, annual)
-    return {**normalised, "training_runs": runs, "annual_metrics": annual, "claim_checks": checks}
+    return {
+        **normalised,
+        "training_runs": runs,
+        "annual_metrics": annual,
+        "per_request": per_request(figures),
+        "intensities": intensities(annual),
+        "claim_checks": checks,
+    }
 
 
 @pytest.fixture

@@ -3,8 +3,8 @@
 Each asset is a thin wrapper: it calls one library function and reports metadata.
 """
 
-from pipelines.assets.derived import annual_metrics, claim_checks, training_runs
-from pipelines.assets.normalised import entities, factors, figures, metrics, sources
+from pipelines.assets.derived import annual_metrics, claim_checks, intensities, per_request, training_runs
+from pipelines.assets.normalised import entities, equivalences, factors, figures, metrics, sources
 from pipelines.assets.published import warehouse
 from pipelines.assets.raw import raw_sources
 
@@ -15,8 +15,11 @@ ALL_ASSETS = [
     sources,
     figures,
     factors,
+    equivalences,
     training_runs,
     annual_metrics,
+    per_request,
+    intensities,
     claim_checks,
     warehouse,
 ]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dagster as dg
 import polars as pl
 
-from pipelines.lib import annual, claims, derive
+from pipelines.lib import annual, claims, derive, ratios
 from pipelines.metadata import frame_metadata, markdown_table
-from schemas.tables import ANNUAL_METRICS, CLAIM_CHECKS, TRAINING_RUNS
+from schemas.tables import ANNUAL_METRICS, CLAIM_CHECKS, INTENSITIES, PER_REQUEST, TRAINING_RUNS
 
 LAYER = "derived"
 FIGURES_IN = {"figures": dg.AssetIn(key=["normalised", "figures"])}
@@ -35,6 +35,26 @@ def training_runs(figures: pl.DataFrame, factors: pl.DataFrame) -> dg.Output[pl.
 def annual_metrics(figures: pl.DataFrame, sources: pl.DataFrame) -> dg.Output[pl.DataFrame]:
     frame = annual.annual_metrics(figures, sources)
     return dg.Output(frame, metadata=frame_metadata(frame, ANNUAL_METRICS))
+
+
+@dg.asset(
+    key=[LAYER, "per_request"], group_name=LAYER, ins=FIGURES_IN, description=PER_REQUEST.description, kinds={"polars"}
+)
+def per_request(figures: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+    frame = ratios.per_request(figures)
+    return dg.Output(frame, metadata=frame_metadata(frame, PER_REQUEST))
+
+
+@dg.asset(
+    key=[LAYER, "intensities"],
+    group_name=LAYER,
+    ins={"annual_metrics": dg.AssetIn(key=[LAYER, "annual_metrics"])},
+    description=INTENSITIES.description,
+    kinds={"polars"},
+)
+def intensities(annual_metrics: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+    frame = ratios.intensities(annual_metrics)
+    return dg.Output(frame, metadata=frame_metadata(frame, INTENSITIES))
 
 
 @dg.asset(

@@ -9,6 +9,7 @@ from pipelines.lib.errors import raise_if_any
 from pipelines.lib.normalise import (
     Stage,
     normalise_entities,
+    normalise_equivalences,
     normalise_factors,
     normalise_figures,
     normalise_metrics,
@@ -82,3 +83,14 @@ def figures(raw_figures: pl.DataFrame, raw_entities: pl.DataFrame, metrics: pl.D
 )
 def factors(raw_factors: pl.DataFrame, figures: pl.DataFrame) -> dg.Output[pl.DataFrame]:
     return _result(normalise_factors(raw_factors, figures), "factors")
+
+
+@dg.asset(
+    key=[LAYER, "equivalences"],
+    group_name=LAYER,
+    ins={"raw_equivalences": dg.AssetIn(key=["raw", "equivalences"]), "figures": dg.AssetIn(key=[LAYER, "figures"])},
+    description=PUBLISHED_TABLES["equivalences"].description,
+    kinds={"polars"},
+)
+def equivalences(raw_equivalences: pl.DataFrame, figures: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+    return _result(normalise_equivalences(raw_equivalences, figures), "equivalences")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 import polars as pl
 
+from pipelines.lib import sql
 from pipelines.lib.publish import publish
 from pipelines.metadata import column_schema, markdown_table
 from pipelines.resources import WarehouseResource
@@ -17,8 +18,11 @@ TABLE_ASSETS = {
     "metrics": ["normalised", "metrics"],
     "figures": ["normalised", "figures"],
     "factors": ["normalised", "factors"],
+    "equivalences": ["normalised", "equivalences"],
     "training_runs": ["derived", "training_runs"],
     "annual_metrics": ["derived", "annual_metrics"],
+    "per_request": ["derived", "per_request"],
+    "intensities": ["derived", "intensities"],
     "claim_checks": ["derived", "claim_checks"],
 }
 
@@ -28,8 +32,8 @@ TABLE_ASSETS = {
     group_name="published",
     ins={name: dg.AssetIn(key=key) for name, key in TABLE_ASSETS.items()},
     description=(
-        "ai_footprints.duckdb and parquet/<table>.parquet under the warehouse root, written aside, "
-        "verified and swapped in only after every upstream asset and check has passed."
+        "ai_footprints.duckdb (tables, training macros, views) and parquet/<table>.parquet under the warehouse "
+        "root, written aside, verified and swapped in only after every upstream asset and check has passed."
     ),
     kinds={"duckdb", "parquet"},
 )
@@ -40,8 +44,11 @@ def warehouse(
     metrics: pl.DataFrame,
     figures: pl.DataFrame,
     factors: pl.DataFrame,
+    equivalences: pl.DataFrame,
     training_runs: pl.DataFrame,
     annual_metrics: pl.DataFrame,
+    per_request: pl.DataFrame,
+    intensities: pl.DataFrame,
     claim_checks: pl.DataFrame,
 ) -> dg.MaterializeResult:
     tables = {
@@ -50,11 +57,14 @@ def warehouse(
         "metrics": metrics,
         "figures": figures,
         "factors": factors,
+        "equivalences": equivalences,
         "training_runs": training_runs,
         "annual_metrics": annual_metrics,
+        "per_request": per_request,
+        "intensities": intensities,
         "claim_checks": claim_checks,
     }
-    published = publish(tables, PUBLISHED_TABLES, warehouse_root.path)
+    published = publish(tables, PUBLISHED_TABLES, warehouse_root.path, sql.statements())
     preview = pl.DataFrame(
         {
             "table": list(tables),

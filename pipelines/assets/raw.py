@@ -17,6 +17,7 @@ RAW_DESCRIPTIONS = {
     "documents": "Document-level keys of sources/documents/*.yaml as written.",
     "figures": "Every figure of sources/documents/*.yaml as written (numbers kept as text).",
     "factors": "sources/factors.yaml as written: the default factor for each training-run input.",
+    "equivalences": "sources/equivalences.yaml as written: human-scale references and their figures.",
 }
 
 

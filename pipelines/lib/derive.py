@@ -110,7 +110,6 @@ def training_runs(figures: pl.DataFrame, factors: pl.DataFrame | None = None) ->
         runs = runs.join(values, on=["source_id", "model"], how="left")
 
     runs = runs.join(_tdp_for_runs(runs, figures), on=["source_id", "model"], how="left")
-    runs = _apply_defaults(runs, factors)
     power = "power_per_accelerator_w"
     runs = runs.rename({"power_per_accelerator_reported_w_figure_id": "power_figure_id"}).with_columns(
         (pl.col("power_figure_id").is_null() & pl.col("tdp_w_figure_id").is_not_null()).alias("power_from_tdp"),
@@ -128,6 +127,7 @@ def training_runs(figures: pl.DataFrame, factors: pl.DataFrame | None = None) ->
             for b in _BOUNDS
         ),
     )
+    runs = _apply_defaults(runs, factors)
     runs = runs.with_columns(
         (pl.col(f"accelerator_hours{b}") * pl.col(f"{power}{b}") / 1e6).alias(f"accelerator_energy_mwh{b}")
         for b in _BOUNDS
@@ -173,14 +173,19 @@ def training_runs(figures: pl.DataFrame, factors: pl.DataFrame | None = None) ->
 
 def _apply_defaults(runs: pl.DataFrame, factors: pl.DataFrame | None) -> pl.DataFrame:
     """Fill PUE, grid intensity, WUE and EWIF from the default factors where the run's
-    document gives neither a value nor a range; `_default_<input>` marks each use."""
+    document gives neither a value nor a range, and only for runs whose accelerator
+    energy can be computed (elsewhere a default would feed nothing); `_default_<input>`
+    marks each use."""
     defaults = {} if factors is None else {row["factor"]: row for row in factors.iter_rows(named=True)}
     for name, stem in DEFAULTABLE_INPUTS.items():
         default = defaults.get(name)
         if default is None:
             runs = runs.with_columns(pl.lit(None, dtype=pl.String).alias(f"_default_{name}"))
             continue
-        missing = pl.col(stem).is_null() & pl.col(f"{stem}_low").is_null() & pl.col(f"{stem}_high").is_null()
+        computable = pl.col("accelerator_hours_low").is_not_null() & pl.col("power_per_accelerator_w_low").is_not_null()
+        missing = (
+            computable & pl.col(stem).is_null() & pl.col(f"{stem}_low").is_null() & pl.col(f"{stem}_high").is_null()
+        )
         runs = runs.with_columns(
             pl.when(missing).then(pl.lit(name)).alias(f"_default_{name}"),
             *(

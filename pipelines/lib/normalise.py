@@ -341,9 +341,11 @@ def normalise_figures(raw_figures: pl.DataFrame, metrics: pl.DataFrame, raw_enti
 FACTOR_METRICS = {"pue": "pue", "grid_carbon_intensity": "grid_carbon_intensity", "wue": "wue", "ewif": "ewif"}
 
 
-def normalise_factors(raw_factors: pl.DataFrame, figures: pl.DataFrame) -> Stage:
-    """Each default factor with the figure it names, in canonical units."""
-    joined = raw_factors.join(
+def _selected_figures(raw: pl.DataFrame, figures: pl.DataFrame, item: str, metrics: dict[str, str] | None) -> Stage:
+    """Items of factors.yaml or equivalences.yaml joined to the figure each names.
+
+    `metrics` maps an item to the metric its figure must be (None: any metric)."""
+    joined = raw.join(
         figures.select(
             pl.col("figure_id").alias("figure"),
             "source_id",
@@ -357,48 +359,48 @@ def normalise_factors(raw_factors: pl.DataFrame, figures: pl.DataFrame) -> Stage
         ),
         on="figure",
         how="left",
-    ).with_columns(pl.col("factor").replace_strict(FACTOR_METRICS).alias("expected_metric"))
+    )
     problems = _problems(
-        raw_factors.filter(pl.col("factor").is_duplicated()),
-        field="factor",
-        item="factor",
-        kind="factor",
-        message=pl.lit("has more than one default"),
+        raw.filter(pl.col(item).is_duplicated()), field=item, item=item, kind=item, message=pl.lit("is given twice")
     )
     problems += _problems(
         joined.filter(pl.col("metric").is_null()),
         field="figure",
-        item="factor",
-        kind="factor",
+        item=item,
+        kind=item,
         message=pl.format("'{}' is not a figure of sources/documents", pl.col("figure")),
     )
-    problems += _problems(
-        joined.filter(pl.col("metric").is_not_null() & (pl.col("metric") != pl.col("expected_metric"))),
-        field="figure",
-        item="factor",
-        kind="factor",
-        message=pl.format("'{}' is a {} figure, not {}", pl.col("figure"), pl.col("metric"), pl.col("expected_metric")),
-    )
+    if metrics is not None:
+        expected = pl.col(item).replace_strict(metrics, default=None)
+        problems += _problems(
+            joined.filter(pl.col("metric").is_not_null() & (pl.col("metric") != expected)),
+            field="figure",
+            item=item,
+            kind=item,
+            message=pl.format("'{}' is a {} figure, not {}", pl.col("figure"), pl.col("metric"), expected),
+        )
     problems += _problems(
         joined.filter(pl.col("metric").is_not_null() & pl.col("value").is_null()),
         field="figure",
-        item="factor",
-        kind="factor",
-        message=pl.format("'{}' gives only a range; a default needs a value", pl.col("figure")),
+        item=item,
+        kind=item,
+        message=pl.format("'{}' gives only a range; this needs a value", pl.col("figure")),
     )
-    frame = joined.select(
-        "factor",
-        pl.col("figure").alias("figure_id"),
-        "source_id",
-        "subject",
-        "value",
-        "low",
-        "high",
-        "unit",
-        "period",
-        "reason",
-    ).sort("factor")
-    return Stage(frame, problems)
+    return Stage(joined.rename({"figure": "figure_id"}).drop("file").sort(item), problems)
+
+
+def normalise_factors(raw_factors: pl.DataFrame, figures: pl.DataFrame) -> Stage:
+    """Each default factor with the figure it names, in canonical units."""
+    stage = _selected_figures(raw_factors, figures, "factor", FACTOR_METRICS)
+    columns = ["factor", "figure_id", "source_id", "subject", "value", "low", "high", "unit", "period", "reason"]
+    return Stage(stage.frame.select(columns), stage.problems)
+
+
+def normalise_equivalences(raw_equivalences: pl.DataFrame, figures: pl.DataFrame) -> Stage:
+    """Each human-scale equivalence with the size its figure gives, in canonical units."""
+    stage = _selected_figures(raw_equivalences, figures, "equivalence", None)
+    columns = ["equivalence", "description", "value", "unit", "figure_id", "source_id", "period"]
+    return Stage(stage.frame.select(columns), stage.problems)
 
 
 def normalise_all(raw: dict[str, pl.DataFrame]) -> tuple[dict[str, pl.DataFrame], list[SourceProblem]]:
@@ -407,8 +409,14 @@ def normalise_all(raw: dict[str, pl.DataFrame]) -> tuple[dict[str, pl.DataFrame]
     entities = normalise_entities(raw["entities"])
     sources = normalise_sources(raw["documents"], raw["figures"])
     figures = normalise_figures(raw["figures"], metrics.frame, raw["entities"])
-    factors = normalise_factors(raw["factors"], figures.frame)
-    stages = {"metrics": metrics, "entities": entities, "sources": sources, "figures": figures, "factors": factors}
+    stages = {
+        "metrics": metrics,
+        "entities": entities,
+        "sources": sources,
+        "figures": figures,
+        "factors": normalise_factors(raw["factors"], figures.frame),
+        "equivalences": normalise_equivalences(raw["equivalences"], figures.frame),
+    }
     problems = [problem for stage in stages.values() for problem in stage.problems]
     return {name: stage.frame for name, stage in stages.items()}, problems
 

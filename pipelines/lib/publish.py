@@ -36,8 +36,11 @@ def _sql_text(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def write_duckdb(tables: dict[str, pl.DataFrame], schemas: dict[str, pa.DataFrameSchema], path: Path) -> None:
-    """One table per frame, with table and column comments from the schemas."""
+def write_duckdb(
+    tables: dict[str, pl.DataFrame], schemas: dict[str, pa.DataFrameSchema], path: Path, statements: list[str]
+) -> None:
+    """One table per frame, with table and column comments from the schemas, then the
+    given statements (macros, views)."""
     with duckdb.connect(
         str(path), config={"storage_compatibility_version": DUCKDB_STORAGE_COMPATIBILITY}
     ) as connection:
@@ -55,6 +58,8 @@ def write_duckdb(tables: dict[str, pl.DataFrame], schemas: dict[str, pa.DataFram
                 text = f"{column.description} [{unit}]" if unit else column.description
                 if text:
                     connection.execute(f'COMMENT ON COLUMN "{name}"."{column_name}" IS {_sql_text(text)}')
+        for statement in statements:
+            connection.execute(statement)
         connection.execute("CHECKPOINT")
 
 
@@ -80,7 +85,12 @@ def _verify(staging: Path, tables: dict[str, pl.DataFrame]) -> dict[str, int]:
     return counts
 
 
-def publish(tables: dict[str, pl.DataFrame], schemas: dict[str, pa.DataFrameSchema], root: Path) -> PublishedWarehouse:
+def publish(
+    tables: dict[str, pl.DataFrame],
+    schemas: dict[str, pa.DataFrameSchema],
+    root: Path,
+    statements: list[str] | None = None,
+) -> PublishedWarehouse:
     """Write all tables aside, verify them, then swap them in for the old ones."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
@@ -90,7 +100,7 @@ def publish(tables: dict[str, pl.DataFrame], schemas: dict[str, pa.DataFrameSche
     staging = root / f"{STAGING_PREFIX}{uuid.uuid4().hex}"
     staging.mkdir()
     try:
-        write_duckdb(tables, schemas, staging / DUCKDB_FILE)
+        write_duckdb(tables, schemas, staging / DUCKDB_FILE, statements or [])
         write_parquet(tables, staging / PARQUET_DIR)
         counts = _verify(staging, tables)
         _swap_in(staging, root)

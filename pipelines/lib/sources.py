@@ -18,11 +18,13 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from pipelines.lib.errors import SourceProblem
-from schemas.inputs import DocumentHeader, DocumentIn, EntityIn, FactorIn, FigureIn, MetricIn
+from schemas.inputs import DocumentHeader, DocumentIn, EntityIn, EquivalenceIn, FactorIn, FigureIn, MetricIn
 
 METRICS_FILE = "metrics.yaml"
 ENTITIES_FILE = "entities.yaml"
 FACTORS_FILE = "factors.yaml"  # optional
+EQUIVALENCES_FILE = "equivalences.yaml"  # optional
+OPTIONAL_FILES = {FACTORS_FILE, EQUIVALENCES_FILE}
 DOCUMENTS_DIR = "documents"
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -208,9 +210,11 @@ class LoadedSources:
     entities: list[EntityIn] = field(default_factory=list)
     documents: list[tuple[str, DocumentIn]] = field(default_factory=list)  # (display path, document)
     factors: list[FactorIn] = field(default_factory=list)
+    equivalences: list[EquivalenceIn] = field(default_factory=list)
     metrics_file: str = METRICS_FILE
     entities_file: str = ENTITIES_FILE
     factors_file: str = FACTORS_FILE
+    equivalences_file: str = EQUIVALENCES_FILE
     problems: list[SourceProblem] = field(default_factory=list)
 
 
@@ -225,15 +229,17 @@ def load_sources(root: Path) -> LoadedSources:
         metrics_file=display(root / METRICS_FILE),
         entities_file=display(root / ENTITIES_FILE),
         factors_file=display(root / FACTORS_FILE),
+        equivalences_file=display(root / EQUIVALENCES_FILE),
     )
 
     for name, model, key, kind, target in (
         (METRICS_FILE, MetricIn, "id", "metric", loaded.metrics),
         (ENTITIES_FILE, EntityIn, "name", "entity", loaded.entities),
         (FACTORS_FILE, FactorIn, "factor", "factor", loaded.factors),
+        (EQUIVALENCES_FILE, EquivalenceIn, "equivalence", "equivalence", loaded.equivalences),
     ):
         path = root / name
-        if name == FACTORS_FILE and not path.exists():
+        if name in OPTIONAL_FILES and not path.exists():
             continue
         if not path.is_file():
             loaded.problems.append(SourceProblem(display(path), None, None, "is missing"))
@@ -324,4 +330,15 @@ def raw_frames(loaded: LoadedSources) -> dict[str, pl.DataFrame]:
         [{"file": loaded.factors_file, **factor.model_dump()} for factor in loaded.factors],
         schema={"file": pl.String, "factor": pl.String, "figure": pl.String, "reason": pl.String},
     )
-    return {"metrics": metrics, "entities": entities, "documents": documents, "figures": figures, "factors": factors}
+    equivalences = pl.DataFrame(
+        [{"file": loaded.equivalences_file, **item.model_dump()} for item in loaded.equivalences],
+        schema={"file": pl.String, "equivalence": pl.String, "description": pl.String, "figure": pl.String},
+    )
+    return {
+        "metrics": metrics,
+        "entities": entities,
+        "documents": documents,
+        "figures": figures,
+        "factors": factors,
+        "equivalences": equivalences,
+    }
