@@ -13,8 +13,8 @@ import yaml
 from pipelines.lib.annual import annual_metrics
 from pipelines.lib.claims import claim_checks
 from pipelines.lib.derive import training_runs
-from pipelines.lib.ratios import intensities, per_request
 from pipelines.lib.normalise import normalise_all
+from pipelines.lib.ratios import intensities, per_request
 from pipelines.lib.sources import load_sources, raw_frames
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]

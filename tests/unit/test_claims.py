@@ -1,0 +1,178 @@
+"""Each kind of claim check against values worked by hand, on small trees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pipelines.lib.annual import annual_metrics
+from pipelines.lib.claims import claim_checks, figure_interval, interval_error
+from pipelines.lib.derive import training_runs
+from pipelines.lib.normalise import normalise_all
+from pipelines.lib.sources import load_sources, raw_frames
+from tests.conftest import figure, write_document
+
+
+def checks(tree: Path, kind: str) -> dict[str, dict]:
+    tables, problems = normalise_all(raw_frames(load_sources(tree)))
+    assert problems == []
+    figures = tables["figures"]
+    runs = training_runs(figures, tables["factors"])
+    annual = annual_metrics(figures, tables["sources"])
+    frame = claim_checks(figures, tables["sources"], tables["entities"], runs, annual).filter(kind=kind)
+    return {row["check_id"].split(":", 1)[1]: row for row in frame.iter_rows(named=True)}
+
+
+def test_bounds_are_open_intervals() -> None:
+    assert figure_interval({"value": 20.0, "low": None, "high": None, "qualifier": ">"}) == (20.0, float("inf"))
+    # "more than 20 %" agrees with 34 %; "about 20 %" does not.
+    assert interval_error((20.0, float("inf")), (34.0, 34.0)) == 0
+    assert interval_error((20.0, 20.0), (34.0, 34.0)) == pytest.approx(14 / 34)
+
+
+def test_specification_finds_a_throughput_off_by_a_magnitude(source_tree: Path) -> None:
+    write_document(
+        source_tree,
+        [
+            figure(id="fp32", subject="A100", metric="peak_throughput", value="19.5", unit="TFLOP/s", scope="FP32"),
+            figure(id="tdp", subject="A100", metric="tdp", value="400", unit="W"),
+        ],
+        id="spec",
+        kind="spec_sheet",
+    )
+    write_document(
+        source_tree,
+        [
+            figure(id="fp32", subject="A100", metric="peak_throughput", value="19.5", unit="亿 FLOP/s", scope="FP32"),
+            figure(id="tdp", subject="A100", metric="tdp", value="400", unit="瓦"),
+        ],
+        id="article",
+        kind="news_article",
+    )
+    found = checks(source_tree, "specification")
+    slip = found["article/fp32"]
+    # 19.5亿 FLOP/s = 0.00195 TFLOP/s against 19.5: off by (19.5 − 0.00195) / 19.5 = 0.9999;
+    # tolerance 5 % + rounding of "19.5" (0.05 / 19.5 = 0.26 %).
+    assert slip["status"] == "inconsistent"
+    assert slip["relative_error"] == pytest.approx((19.5 - 0.00195) / 19.5)
+    assert slip["tolerance"] == pytest.approx(0.05 + 0.05 / 19.5)
+    assert found["article/tdp"]["status"] == "consistent"
+    assert set(found["article/tdp"]["figure_ids"]) == {"article/tdp", "spec/tdp"}
+
+
+def test_a_family_figure_agrees_with_any_of_its_variants(source_tree: Path) -> None:
+    write_document(
+        source_tree,
+        [
+            figure(id="pcie", subject="A100 PCIe 40GB", metric="tdp", value="250", unit="W"),
+            figure(id="sxm", subject="A100 SXM4 80GB", metric="tdp", value="400", unit="W"),
+        ],
+        id="spec",
+        kind="spec_sheet",
+    )
+    write_document(source_tree, [figure(id="tdp", subject="A100", metric="tdp", value="250", unit="W")], id="news")
+    found = checks(source_tree, "specification")
+    assert found["news/tdp"]["status"] == "consistent"
+    # A variant is only compared with the same variant: the 250 W PCIe card has no other figure.
+    assert "spec/pcie" not in found
+
+
+def run_document(reported_energy: str) -> list[dict]:
+    return [
+        figure(id="count", metric="accelerator_count", value="1000", unit="块", hardware="A100"),
+        figure(id="days", metric="training_duration", value="10", unit="天"),
+        figure(id="power", metric="power_per_accelerator", value="300", unit="W"),
+        figure(id="pue", metric="pue", value="1.1", unit="dimensionless"),
+        figure(id="energy", metric="training_energy", value=reported_energy, unit="MWh"),
+    ]
+
+
+@pytest.mark.parametrize(("reported", "status"), [("80", "consistent"), ("100", "inconsistent")])
+def test_bottom_up_compares_computed_and_reported_energy(source_tree: Path, reported: str, status: str) -> None:
+    write_document(source_tree, run_document(reported))
+    (check,) = checks(source_tree, "bottom_up").values()
+    # 1000 × 240 h × 300 W = 72 MWh; × PUE 1.1 = 79.2 MWh.
+    assert check["expected_value"] == pytest.approx(79.2)
+    assert check["relative_error"] == pytest.approx(abs(float(reported) - 79.2) / 79.2)
+    assert check["tolerance"] == 0.10 and check["status"] == status
+    assert check["figure_ids"][0] == "test-doc/energy"
+
+
+def test_bottom_up_is_skipped_when_a_default_factor_stands_in(source_tree: Path) -> None:
+    document = [f for f in run_document("80") if f["id"] != "pue"]
+    write_document(source_tree, document)
+    write_document(
+        source_tree, [figure(id="pue", subject="World", metric="pue", value="1.5", unit="dimensionless")], id="d"
+    )
+    (source_tree / "factors.yaml").write_text("- factor: pue\n  figure: d/pue\n  reason: test\n", encoding="utf-8")
+    assert checks(source_tree, "bottom_up") == {}
+
+
+@pytest.mark.parametrize(("stated", "status"), [("17", "consistent"), ("14", "inconsistent")])
+def test_a_stated_change_is_checked_against_the_series(source_tree: Path, stated: str, status: str) -> None:
+    water = {"subject": "Google", "metric": "water_consumption", "unit": "billion gallon", "scope": "data centers"}
+    write_document(
+        source_tree,
+        [
+            figure(id="w2022", value="5.2", period="2022", **water),
+            figure(id="w2023", value="6.1", period="2023", **water),
+            figure(
+                id="change", subject="Google", metric="year_on_year_change", change_of="water_consumption",
+                value=stated, unit="%", period="2023", scope="data centers",
+            ),
+        ],
+    )  # fmt: skip
+    (check,) = checks(source_tree, "reported_change").values()
+    computed = (6.1 - 5.2) / 5.2  # 17.3 %
+    assert check["expected_value"] == pytest.approx(computed)
+    # The gap is in points of the base year: |0.17 − 0.173| or |0.14 − 0.173|;
+    # tolerance one point plus the rounding of the stated change (0.5 points).
+    assert check["relative_error"] == pytest.approx(abs(float(stated) / 100 - computed))
+    assert check["tolerance"] == pytest.approx(0.015)
+    assert check["status"] == status
+
+
+def test_cross_source_compares_the_same_quantity_in_two_documents(source_tree: Path) -> None:
+    water = {"subject": "Google", "metric": "water_use", "unit": "亿加仑", "period": "2023", "scope": "data centers"}
+    write_document(source_tree, [figure(id="a", value="61", **water)], id="first")
+    write_document(source_tree, [figure(id="b", value="64", **water)], id="second")
+    write_document(source_tree, [figure(id="c", value="64", **{**water, "scope": "company total"})], id="third")
+    found = checks(source_tree, "cross_source")
+    assert list(found) == ["first/a|second/b"]  # the company total has another boundary
+    check = found["first/a|second/b"]
+    # 61 against 64 (same unit): (64 − 61) / 64; tolerance 0.5/61 + 0.5/64.
+    assert check["relative_error"] == pytest.approx(3 / 64)
+    assert check["tolerance"] == pytest.approx(0.5 / 61 + 0.5 / 64)
+    assert check["status"] == "inconsistent"
+
+
+def test_a_lower_bound_agrees_with_a_larger_value_elsewhere(source_tree: Path) -> None:
+    change = {"subject": "Microsoft", "metric": "year_on_year_change", "change_of": "water_use", "unit": "%"}
+    write_document(source_tree, [figure(id="a", value="20", qualifier=">", period="2022", **change)], id="first")
+    write_document(source_tree, [figure(id="b", value="34", period="2022", **change)], id="second")
+    (check,) = checks(source_tree, "cross_source").values()
+    assert check["status"] == "consistent" and check["relative_error"] == 0
+
+
+def test_annual_series_take_the_latest_document_and_compute_the_change(source_tree: Path) -> None:
+    water = {"subject": "Google", "metric": "water_consumption", "unit": "billion gallon", "scope": "data centers"}
+    write_document(source_tree, [figure(id="w2022", value="5.2", period="2022", **water)], id="old", published="2023")
+    write_document(
+        source_tree,
+        [
+            figure(id="w2022", value="5.3", period="2022", **water),
+            figure(id="w2023", value="6.1", period="2023", **water),
+        ],
+        id="new",
+        published="2024",
+    )
+    tables, _ = normalise_all(raw_frames(load_sources(source_tree)))
+    series = annual_metrics(tables["figures"], tables["sources"]).sort("year")
+    assert series["figure_id"].to_list() == ["new/w2022", "new/w2023"]
+    assert series["documents"].to_list() == [2, 1]
+    gallon = 3.785411784e-3
+    assert series["min_value"][0] == pytest.approx(5.2e9 * gallon)
+    assert series["yoy_change_pct"].to_list() == [None, pytest.approx((6.1 - 5.3) / 5.3 * 100)]
+    assert series.filter(pl.col("year") == 2023)["previous_figure_id"].to_list() == ["new/w2022"]
