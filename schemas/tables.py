@@ -304,7 +304,9 @@ INTENSITIES = table(
 
 CLAIM_CHECKS = table(
     "claim_checks",
-    "Checks of what sources claim: restatements of a figure in another unit, and physical equivalences.",
+    "Checks of what sources claim, against each other and against physics: restatements, physical "
+    "equivalences, hardware specifications, bottom-up training footprints, stated changes and cross-source "
+    "agreement.",
     ["check_id"],
     {
         "check_id": column(pl.String, "<kind>:<figure_id of the claim>."),
