@@ -13,7 +13,9 @@ states its own tolerance:
 - bottom_up: a training run's computed energy or emissions against the figure its
   document reports, where no default factor stands in; 10 %.
 - reported_change: a stated year-on-year change against the change computed from the
-  annual series; one percentage point plus the claim's rounding (in points).
+  annual series with the same boundary (or, failing that, the one series whose figure
+  comes from the change's own document); one percentage point plus the claim's
+  rounding (in points).
 - cross_source: the same subject, metric, period, boundary and hardware in two
   documents; the rounding of both.
 """
@@ -300,9 +302,13 @@ def reported_change_checks(figures: pl.DataFrame, annual: pl.DataFrame) -> pl.Da
             & (pl.col("metric") == change["change_of"])
             & (pl.col("year") == change["year"])
         )
-        candidates = candidates.filter(pl.col("series_scope_key") == change["scope_key"])
-        if candidates.is_empty():
-            continue  # no series with the change's boundary: nothing sure to compare with
+        same_scope = candidates.filter(pl.col("series_scope_key") == change["scope_key"])
+        # Boundaries are free text: where none matches, a series whose figure comes from the
+        # change's own document is the one it describes, if there is exactly one.
+        same_document = candidates.filter(pl.col("source_id") == change["source_id"])
+        candidates = same_scope if same_scope.height else same_document
+        if candidates.height != 1:
+            continue  # no series, or several: nothing sure to compare with
         match = candidates.row(0, named=True)
         low, high = figure_interval(change)
         claimed = (low / 100, high / 100)
