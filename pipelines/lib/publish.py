@@ -22,6 +22,10 @@ STAGING_PREFIX = ".staging-"
 # Written in the oldest storage format so that DuckDB 1.x clients (the CLI on PyPI
 # is still 1.x) can open the file too.
 DUCKDB_STORAGE_COMPATIBILITY = "v1.0.0"
+# The same tables give the same bytes: one thread writes row groups in one order, and
+# FSST string compression, which samples at random, is off (dictionary compression stays).
+DUCKDB_CONFIG = {"storage_compatibility_version": DUCKDB_STORAGE_COMPATIBILITY, "threads": 1}
+DUCKDB_SETTINGS = ["SET disabled_compression_methods = 'fsst'"]
 
 
 @dataclass(frozen=True)
@@ -41,9 +45,9 @@ def write_duckdb(
 ) -> None:
     """One table per frame, with table and column comments from the schemas, then the
     given statements (macros, views)."""
-    with duckdb.connect(
-        str(path), config={"storage_compatibility_version": DUCKDB_STORAGE_COMPATIBILITY}
-    ) as connection:
+    with duckdb.connect(str(path), config=DUCKDB_CONFIG) as connection:
+        for setting in DUCKDB_SETTINGS:
+            connection.execute(setting)
         for name, frame in tables.items():
             connection.register("frame_to_publish", frame.to_arrow())
             connection.execute(f'CREATE TABLE "{name}" AS SELECT * FROM frame_to_publish')
