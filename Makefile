@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 UI_PORT ?= 3000
 
-.PHONY: build test check ui lint format docs clean
+.PHONY: build test release check ui lint format docs clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ build: $(STAMP)
 ## test: set up, lint, then run the whole test suite
 test: $(STAMP) lint
 	$(BIN)/python -m pytest
+
+## release: build, then write warehouse/releases/<version>/ (VERSION=vYYYY.MM.DD to choose)
+release: $(STAMP)
+	$(BIN)/ai-footprints release $(if $(VERSION),--version $(VERSION))
 
 ## check: validate everything under sources/ without building
 check: $(STAMP)

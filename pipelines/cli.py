@@ -15,6 +15,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.assets import ALL_ASSETS
+from pipelines.assets.release import release
 from pipelines.checks import SCHEMA_CHECKS
 from pipelines.definitions import resources
 from pipelines.lib.normalise import check_source_tree
@@ -24,6 +25,8 @@ EXAMPLES = """examples:
   ai-footprints check                      validate sources/ and list every problem
   ai-footprints build                      materialise every asset into warehouse/
   ai-footprints build --warehouse /tmp/wh  build into another warehouse root
+  ai-footprints release                    build, then write warehouse/releases/vYYYY.MM.DD/
+  ai-footprints release --version v2026.11.22 --previous warehouse/releases/v2026.10.01
 """
 
 
@@ -41,17 +44,20 @@ def _check(sources: Path) -> int:
     return 0
 
 
-def _build(sources: Path, warehouse: Path) -> int:
+def _build(sources: Path, warehouse: Path, release_config: dict[str, str] | None = None) -> int:
+    """Materialise every asset (and the release, when its config is given)."""
     if _check(sources):
         print(f"nothing was built; {warehouse} is unchanged", file=sys.stderr)
         return 1
     started = time.monotonic()
+    # Dagster's own log would print stack traces; the summary below says what failed.
+    run_config: dict = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+    assets = [*ALL_ASSETS, *SCHEMA_CHECKS]
+    if release_config is not None:
+        assets.append(release)
+        run_config["ops"] = {"published__release": {"config": release_config}}
     result = dg.materialize(
-        [*ALL_ASSETS, *SCHEMA_CHECKS],
-        resources=resources(str(sources), str(warehouse)),
-        raise_on_error=False,
-        # Dagster's own log would print stack traces; the summary below says what failed.
-        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+        assets, resources=resources(str(sources), str(warehouse)), raise_on_error=False, run_config=run_config
     )
     for event in result.get_asset_materialization_events():
         materialization = event.step_materialization_data.materialization
@@ -91,9 +97,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     build.add_argument(
         "--warehouse", type=Path, default=DEFAULT_WAREHOUSE, help="warehouse root (default: %(default)s)"
     )
+    release_command = commands.add_parser("release", help="build, then write a versioned release bundle")
+    release_command.add_argument("--warehouse", type=Path, default=DEFAULT_WAREHOUSE, help="warehouse root")
+    release_command.add_argument("--version", default="", help="vYYYY.MM.DD[-N] (default: today's, next free)")
+    release_command.add_argument("--previous", default="", help="release folder to compare with (default: latest)")
+    release_command.add_argument("--build-time", default="", help="ISO time to record (default: the commit's time)")
     arguments = parser.parse_args(argv)
     if arguments.command == "check":
         return _check(arguments.sources)
+    if arguments.command == "release":
+        config = {"version": arguments.version, "previous": arguments.previous, "build_time": arguments.build_time}
+        return _build(arguments.sources, arguments.warehouse, config)
     return _build(arguments.sources, arguments.warehouse)
 
 

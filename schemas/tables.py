@@ -268,8 +268,9 @@ PER_REQUEST = table(
     "per_request",
     "Inference energy, water and emissions per request: as documents give them, or divided from a stated "
     "number of requests.",
-    ["subject", "source_id", "quantity", "figure_ids"],
+    ["figure_id"],
     {
+        "figure_id": column(pl.String, "The figure of the quantity (per request, or for a stated number of requests)."),
         "subject": column(pl.String, "Model or service."),
         "source_id": column(pl.String, "Document."),
         "quantity": column(
@@ -352,3 +353,17 @@ PUBLISHED_TABLES: dict[str, pa.DataFrameSchema] = {
         CLAIM_CHECKS,
     )
 }
+
+RELEASE_INFO = table(
+    "release_info",
+    "What a release is: its version, build time and source-tree hash, one row per table with its row count.",
+    ["table_name"],
+    {
+        "version": column(pl.String, "Release version, vYYYY.MM.DD or vYYYY.MM.DD-N."),
+        "built_at": column(pl.Datetime("us"), "Build time (UTC): the commit's time unless given."),
+        "source_tree_hash": column(pl.String, "SHA-256 over every file of sources/ (path and bytes)."),
+        "git_commit": column(pl.String, "Commit the release was built from, where known.", nullable=True),
+        "table_name": column(pl.String, "A table of the release."),
+        "rows": column(pl.Int64, "Its row count.", checks=[pa.Check.ge(0)]),
+    },
+)

@@ -7,6 +7,8 @@ earlier point leaves the previous warehouse exactly as it was.
 
 from __future__ import annotations
 
+import concurrent.futures
+import multiprocessing
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -23,9 +25,10 @@ STAGING_PREFIX = ".staging-"
 # is still 1.x) can open the file too.
 DUCKDB_STORAGE_COMPATIBILITY = "v1.0.0"
 # The same tables give the same bytes: one thread writes row groups in one order, and
-# FSST string compression, which samples at random, is off (dictionary compression stays).
+# columns are stored uncompressed (FSST samples at random, and compressed string blocks
+# can carry unset padding bytes). The data is small; the file stays a few MB.
 DUCKDB_CONFIG = {"storage_compatibility_version": DUCKDB_STORAGE_COMPATIBILITY, "threads": 1}
-DUCKDB_SETTINGS = ["SET disabled_compression_methods = 'fsst'"]
+DUCKDB_SETTINGS = ["PRAGMA force_compression = 'uncompressed'"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,16 @@ def write_duckdb(
         for statement in statements:
             connection.execute(statement)
         connection.execute("CHECKPOINT")
+
+
+def write_duckdb_in_fresh_process(
+    tables: dict[str, pl.DataFrame], schemas: dict[str, pa.DataFrameSchema], path: Path, statements: list[str]
+) -> None:
+    """write_duckdb in a new interpreter, whose memory holds nothing from earlier writes, so
+    that the file's bytes depend only on the tables (used for releases)."""
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        pool.submit(write_duckdb, tables, schemas, path, statements).result()
 
 
 def write_parquet(tables: dict[str, pl.DataFrame], directory: Path) -> None:

@@ -27,6 +27,7 @@ PER_BATCH = {
     "inference_emissions": ("emissions", "g"),
 }
 PER_REQUEST_COLUMNS = [
+    "figure_id",
     "subject",
     "source_id",
     "quantity",
