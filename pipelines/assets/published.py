@@ -7,9 +7,10 @@ import polars as pl
 
 from pipelines.lib import sql
 from pipelines.lib.publish import publish
+from pipelines.lib.release import INFO_TABLE, info_frame, release_info
 from pipelines.metadata import column_schema, markdown_table
-from pipelines.resources import WarehouseResource
-from schemas.tables import PUBLISHED_TABLES
+from pipelines.resources import PROJECT_ROOT, SourcesResource, WarehouseResource
+from schemas.tables import PUBLISHED_TABLES, RELEASE_INFO
 
 # Published table name -> the asset that holds it.
 TABLE_ASSETS = {
@@ -39,6 +40,7 @@ TABLE_ASSETS = {
 )
 def warehouse(
     warehouse_root: WarehouseResource,
+    source_tree: SourcesResource,
     sources: pl.DataFrame,
     entities: pl.DataFrame,
     metrics: pl.DataFrame,
@@ -64,7 +66,11 @@ def warehouse(
         "intensities": intensities,
         "claim_checks": claim_checks,
     }
-    published = publish(tables, PUBLISHED_TABLES, warehouse_root.path, sql.statements())
+    # The warehouse says what it is too: an unreleased build of these sources.
+    info = release_info(PROJECT_ROOT, source_tree.path, "unreleased")
+    tables[INFO_TABLE] = info_frame(info, {name: frame.height for name, frame in tables.items()})
+    schemas = {**PUBLISHED_TABLES, INFO_TABLE: RELEASE_INFO}
+    published = publish(tables, schemas, warehouse_root.path, sql.statements())
     preview = pl.DataFrame(
         {
             "table": list(tables),
@@ -78,6 +84,6 @@ def warehouse(
             "parquet": dg.MetadataValue.path(str(published.parquet_dir)),
             "dagster/row_count": dg.MetadataValue.int(sum(published.row_counts.values())),
             "preview": dg.MetadataValue.md(markdown_table(preview)),
-            **{f"columns/{name}": column_schema(frame, PUBLISHED_TABLES[name]) for name, frame in tables.items()},
+            **{f"columns/{name}": column_schema(frame, schemas[name]) for name, frame in tables.items()},
         }
     )

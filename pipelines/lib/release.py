@@ -228,7 +228,6 @@ def datapackage(
         ),
         "version": info.version,
         "created": info.built_at.isoformat().replace("+00:00", "Z"),
-        "homepage": "https://github.com/ai-footprints/ai-footprints",
         "licenses": [
             {
                 **DATA_LICENSE,

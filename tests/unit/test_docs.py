@@ -26,3 +26,13 @@ def test_readme_opens_with_the_two_commands() -> None:
 
 def test_coverage_page_is_current() -> None:
     assert COVERAGE.read_text(encoding="utf-8") == coverage(), "run `make docs` and commit docs/coverage.md"
+
+
+def test_citation_and_licences_are_there() -> None:
+    import yaml
+
+    citation = yaml.safe_load((README.parent / "CITATION.cff").read_text(encoding="utf-8"))
+    assert citation["cff-version"] == "1.2.0" and citation["type"] == "dataset"
+    assert citation["license"] == "CC-BY-4.0" and citation["authors"] and citation["title"]
+    assert "MIT License" in (README.parent / "LICENSE").read_text(encoding="utf-8")
+    assert "CC BY 4.0" in (README.parent / "LICENSE-DATA.md").read_text(encoding="utf-8")
