@@ -1,4 +1,4 @@
-"""The `ai-footprints` command line: check the sources, build the warehouse.
+"""The `ai-footprints` command line: check the sources, build, release, and read the warehouse.
 
 Errors a contributor can act on are printed one per line (file, figure, field,
 message) with no traceback, and the command exits non-zero.
@@ -19,6 +19,7 @@ from pipelines.assets.release import release
 from pipelines.checks import SCHEMA_CHECKS
 from pipelines.definitions import resources
 from pipelines.lib.normalise import check_source_tree
+from pipelines.lib.reading import WarehouseError, describe_figure, query, render, sources_table
 from pipelines.resources import DEFAULT_SOURCES, DEFAULT_WAREHOUSE
 
 EXAMPLES = """examples:
@@ -27,6 +28,10 @@ EXAMPLES = """examples:
   ai-footprints build --warehouse /tmp/wh  build into another warehouse root
   ai-footprints release                    build, then write warehouse/releases/vYYYY.MM.DD/
   ai-footprints release --version v2026.11.22 --previous warehouse/releases/v2026.10.01
+  ai-footprints query "select metric, count(*) from figures group by metric"
+  ai-footprints query --format csv "select * from training_runs" > runs.csv
+  ai-footprints show nqfzw-2025-ai-energy-limit-2/google-dc-water-2023
+  ai-footprints sources
 """
 
 
@@ -83,6 +88,21 @@ def _build(sources: Path, warehouse: Path, release_config: dict[str, str] | None
     return 0
 
 
+def _read(arguments: argparse.Namespace) -> int:
+    """query, show and sources: print the answer, or one line of error and exit 1."""
+    try:
+        if arguments.command == "query":
+            print(render(query(arguments.warehouse, arguments.sql), arguments.format).rstrip("\n"))
+        elif arguments.command == "show":
+            print(describe_figure(arguments.warehouse, arguments.figure_id))
+        else:
+            print(render(sources_table(arguments.warehouse), "table"))
+    except WarehouseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="ai-footprints",
@@ -102,7 +122,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     release_command.add_argument("--version", default="", help="vYYYY.MM.DD[-N] (default: today's, next free)")
     release_command.add_argument("--previous", default="", help="release folder to compare with (default: latest)")
     release_command.add_argument("--build-time", default="", help="ISO time to record (default: the commit's time)")
+    query_command = commands.add_parser("query", help="run a read-only SQL query on the warehouse")
+    query_command.add_argument("sql", help='the query, e.g. "select count(*) from figures"')
+    query_command.add_argument("--format", choices=["table", "csv", "json"], default="table", help="output format")
+    query_command.add_argument("--warehouse", type=Path, default=DEFAULT_WAREHOUSE, help="warehouse root")
+    show_command = commands.add_parser("show", help="one figure with its source, quote and conversion")
+    show_command.add_argument("figure_id", help="<source_id>/<figure id>")
+    show_command.add_argument("--warehouse", type=Path, default=DEFAULT_WAREHOUSE, help="warehouse root")
+    sources_command = commands.add_parser("sources", help="the documents with their figure counts")
+    sources_command.add_argument("--warehouse", type=Path, default=DEFAULT_WAREHOUSE, help="warehouse root")
     arguments = parser.parse_args(argv)
+    if arguments.command in {"query", "show", "sources"}:
+        return _read(arguments)
     if arguments.command == "check":
         return _check(arguments.sources)
     if arguments.command == "release":

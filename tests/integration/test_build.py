@@ -277,3 +277,29 @@ def test_the_cli_reports_problems_without_a_traceback(
     assert "sources/documents/test-doc.yaml, figure 'f2', field 'subject': 'Nobody' is not an entity" in errors
     assert "Traceback" not in errors
     assert file_hashes(root) == before
+
+
+def test_the_cli_answers_queries_read_only(warehouse: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["query", "--warehouse", str(warehouse), "select count(*) as n from figures"]) == 0
+    table = capsys.readouterr().out
+    (count,) = (
+        duckdb.connect(str(warehouse / "ai_footprints.duckdb"), read_only=True)
+        .execute("select count(*) from figures")
+        .fetchone()
+    )
+    assert str(count) in table and "│" in table
+    assert main(["query", "--warehouse", str(warehouse), "--format", "csv", "select 1 as a, 'x' as b"]) == 0
+    assert capsys.readouterr().out == "a,b\n1,x\n"
+    assert main(["query", "--warehouse", str(warehouse), "create table t (a int)"]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and "read-only" in error and len(error.splitlines()) == 1
+
+
+def test_the_cli_shows_a_figure_with_its_provenance(warehouse: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["show", "--warehouse", str(warehouse), f"{KEPU}/gpt4-gpu-training-energy"]) == 0
+    text = capsys.readouterr().out
+    assert "as written: 2400 万度" in text and "canonical:  24000 MWh (× 10)" in text
+    assert "quote: 仅仅是这些GPU,一次训练就要用掉2400万度电" in text
+    assert main(["show", "--warehouse", str(warehouse), "no/such"]) == 1
+    assert main(["sources", "--warehouse", str(warehouse)]) == 0
+    assert KEPU in capsys.readouterr().out
