@@ -202,6 +202,9 @@ TRAINING_RUNS = table(
             pl.List(pl.Struct({"input": pl.String, "figure_id": pl.String, "origin": pl.String})),
             "Each input's figure and origin: document, hardware_tdp or default (view training_run_inputs unnests it).",
         ),
+        "inputs_with_alternatives": column(
+            Strings, "Inputs the document gives more than once (another scope, a total); the first figure is used."
+        ),
     },
 )
 
@@ -244,7 +247,13 @@ ANNUAL_METRICS = table(
         "previous_value": column(pl.Float64, "The same series' value for the period a year earlier.", nullable=True),
         "previous_figure_id": column(pl.String, "The figure previous_value is.", nullable=True),
         "yoy_change_pct": column(
-            pl.Float64, "(value − previous_value) / previous_value × 100.", unit="percent", nullable=True
+            pl.Float64,
+            "(value − previous_value) / previous_value × 100; null for shares.",
+            unit="percent",
+            nullable=True,
+        ),
+        "yoy_change_points": column(
+            pl.Float64, "For shares (unit percent): value − previous_value.", unit="percentage points", nullable=True
         ),
     },
 )

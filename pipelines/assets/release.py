@@ -44,7 +44,9 @@ def release(
     releases = warehouse_root.path / RELEASES_DIR
     version = check_version(config.version) if config.version else next_version(releases, datetime.now(UTC).date())
     tables = {name: pl.read_parquet(warehouse_root.path / PARQUET_DIR / f"{name}.parquet") for name in PUBLISHED_TABLES}
-    info = release_info(PROJECT_ROOT, source_tree.path, version, config.build_time or None)
+    # The warehouse says which sources it was built from; a release describes that, not today's tree.
+    built_from = pl.read_parquet(warehouse_root.path / PARQUET_DIR / "release_info.parquet")["source_tree_hash"][0]
+    info = release_info(PROJECT_ROOT, source_tree.path, version, config.build_time or None, built_from)
     previous = Path(config.previous) if config.previous else previous_release(releases, version)
     folder = write_release(
         tables, {**PUBLISHED_TABLES, "release_info": RELEASE_INFO}, sql.statements(), releases, info, previous

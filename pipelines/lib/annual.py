@@ -1,6 +1,7 @@
 """Annual series: organisation × metric × year in canonical units, with year-on-year change.
 
-A cell is one subject, metric, boundary (scope) and twelve-month period. Where several
+A cell is one subject, metric, boundary (scope) and twelve-month period, from measured
+figures only (no projections, no bounds). Where several
 documents give the same cell, the most recently published one is the series value
 (a later report restates earlier years); the others stay in `figures` and the row
 counts them and keeps their spread.
@@ -47,6 +48,7 @@ ANNUAL_COLUMNS = [
     "previous_value",
     "previous_figure_id",
     "yoy_change_pct",
+    "yoy_change_points",
 ]
 
 
@@ -62,6 +64,9 @@ def annual_metrics(figures: pl.DataFrame, sources: pl.DataFrame) -> pl.DataFrame
             pl.col("subject_type").is_in(["organization", "facility"])
             & pl.col("metric").is_in(ANNUAL_METRICS)
             & pl.col("value").is_not_null()
+            # Measured values only: not targets or projections, not bounds ("more than ...").
+            & (pl.col("basis") != "projected")
+            & pl.col("qualifier").is_in(["=", "~"])
             & ((pl.col("period_end") - pl.col("period_start")).dt.total_days().is_between(364, 365))
         )
         .join(sources.select("source_id", "published"), on="source_id")
@@ -96,9 +101,13 @@ def annual_metrics(figures: pl.DataFrame, sources: pl.DataFrame) -> pl.DataFrame
         series.with_columns(pl.col("period_end").dt.month_end())
         .join(previous, on=cell, how="left")
         .with_columns(
-            pl.when(pl.col("previous_value") != 0)
+            # A share changes in points, not in percent of itself.
+            pl.when((pl.col("previous_value") != 0) & (pl.col("unit") != "percent"))
             .then((pl.col("value") - pl.col("previous_value")) / pl.col("previous_value") * 100)
-            .alias("yoy_change_pct")
+            .alias("yoy_change_pct"),
+            pl.when(pl.col("unit") == "percent")
+            .then(pl.col("value") - pl.col("previous_value"))
+            .alias("yoy_change_points"),
         )
         .select(ANNUAL_COLUMNS)
         .sort("subject", "metric", "scope", "period_end")

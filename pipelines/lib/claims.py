@@ -95,12 +95,14 @@ def figure_interval(row: dict[str, Any], prefix: str = "") -> Interval:
 
 
 def interval_error(claimed: Interval, expected: Interval) -> float:
-    """Relative distance between two intervals (points are intervals of width 0); 0 when they overlap."""
+    """Gap between two intervals (points are intervals of width 0), relative to the smaller of
+    the two nearest ends, so that a value ten times too small is as far off as one ten times
+    too large; 0 when they overlap."""
     (claimed_low, claimed_high), (expected_low, expected_high) = claimed, expected
     if claimed_high < expected_low:
-        gap, scale = expected_low - claimed_high, abs(expected_low)
+        gap, scale = expected_low - claimed_high, min(abs(claimed_high), abs(expected_low))
     elif claimed_low > expected_high:
-        gap, scale = claimed_low - expected_high, abs(expected_high)
+        gap, scale = claimed_low - expected_high, min(abs(claimed_low), abs(expected_high))
     else:
         return 0.0
     return gap / scale if scale else math.inf
@@ -262,6 +264,13 @@ BOTTOM_UP_PAIRS = {
     "energy_mwh": ("energy_mwh_reported", "training_energy", {"pue"}),
     "co2e_t": ("co2e_t_reported", "training_emissions", {"pue", "grid_carbon_intensity"}),
 }
+_ACCELERATOR_INPUTS = {"accelerator_count", "training_duration", "accelerator_hours", "power_per_accelerator", "tdp"}
+# Computed column -> the inputs its formula uses.
+BOTTOM_UP_INPUTS = {
+    "accelerator_energy_mwh": _ACCELERATOR_INPUTS,
+    "energy_mwh": _ACCELERATOR_INPUTS | {"pue"},
+    "co2e_t": _ACCELERATOR_INPUTS | {"pue", "grid_carbon_intensity"},
+}
 BOTTOM_UP_UNITS = {"accelerator_energy_mwh": "MWh", "energy_mwh": "MWh", "co2e_t": "t"}
 
 
@@ -274,12 +283,13 @@ def bottom_up_checks(training_runs: pl.DataFrame) -> pl.DataFrame:
             if run[computed] is None or run[reported] is None or needs & set(run["defaulted_inputs"]):
                 continue
             unit = BOTTOM_UP_UNITS[computed]
+            used = [f for name, f in figure_of.items() if name in BOTTOM_UP_INPUTS[computed]]
             what = (
                 f"{run['model']} ({run['source_id']}): reported {_fmt(run[reported])} {unit}, computed "
-                f"{_fmt(run[computed])} {unit} from {len(run['inputs']) - 1} input figure(s)"
+                f"{_fmt(run[computed])} {unit} from {len(used)} input figure(s)"
             )
             claimed, expected = (run[reported], run[reported]), (run[computed], run[computed])
-            ids = [figure_of[input_name], *(f for name, f in figure_of.items() if name != input_name)]
+            ids = [figure_of[input_name], *used]
             rows.append(
                 _row("bottom_up", f"{run['model']}@{run['source_id']}:{computed}", ids, claimed, expected, unit,
                      BOTTOM_UP_TOLERANCE, what)

@@ -68,6 +68,7 @@ TRAINING_RUN_COLUMNS = [
     "missing_inputs",
     "defaulted_inputs",
     "inputs",
+    "inputs_with_alternatives",
 ]
 
 _BOUNDS = ("", "_low", "_high")
@@ -86,10 +87,18 @@ def training_runs(figures: pl.DataFrame, factors: pl.DataFrame | None = None) ->
     Inputs come from the run's own document; power falls back to the hardware's TDP
     figure, and PUE, grid intensity, WUE and EWIF to the default `factors`.
     """
-    run_figures = (
-        figures.filter((pl.col("subject_type") == "model") & pl.col("metric").is_in(list(RUN_INPUTS)))
-        .sort("source_id", "figure_order")
-        .unique(["source_id", "subject", "metric"], keep="first", maintain_order=True)
+    all_run_figures = figures.filter((pl.col("subject_type") == "model") & pl.col("metric").is_in(list(RUN_INPUTS)))
+    # Where a document gives one input twice (another scope, a total), the first figure is used
+    # and the input is listed in `inputs_with_alternatives`; the others stay in `figures`.
+    alternatives = (
+        all_run_figures.group_by("source_id", pl.col("subject").alias("model"), "metric")
+        .len()
+        .filter(pl.col("len") > 1)
+        .group_by("source_id", "model")
+        .agg(pl.col("metric").sort().alias("inputs_with_alternatives"))
+    )
+    run_figures = all_run_figures.sort("source_id", "figure_order").unique(
+        ["source_id", "subject", "metric"], keep="first", maintain_order=True
     )
     runs = run_figures.select("source_id", pl.col("subject").alias("model")).unique(maintain_order=True)
     hardware = (
@@ -97,7 +106,9 @@ def training_runs(figures: pl.DataFrame, factors: pl.DataFrame | None = None) ->
         .group_by("source_id", pl.col("subject").alias("model"), maintain_order=True)
         .agg(pl.col("hardware").first())
     )
-    runs = runs.join(hardware, on=["source_id", "model"], how="left")
+    runs = runs.join(hardware, on=["source_id", "model"], how="left").join(
+        alternatives, on=["source_id", "model"], how="left"
+    )
     for metric, stem in RUN_INPUTS.items():
         values = run_figures.filter(pl.col("metric") == metric).select(
             "source_id",
@@ -168,7 +179,12 @@ def training_runs(figures: pl.DataFrame, factors: pl.DataFrame | None = None) ->
         | pl.col("co2e_t_reported").is_not_null()
         | pl.col("water_m3_reported").is_not_null()
     )
-    return runs.filter(enough).select(TRAINING_RUN_COLUMNS).sort("model", "source_id")
+    return (
+        runs.filter(enough)
+        .with_columns(pl.col("inputs_with_alternatives").fill_null([]))
+        .select(TRAINING_RUN_COLUMNS)
+        .sort("model", "source_id")
+    )
 
 
 def _apply_defaults(runs: pl.DataFrame, factors: pl.DataFrame | None) -> pl.DataFrame:

@@ -95,8 +95,11 @@ def _git(project: Path, *arguments: str) -> str | None:
     return result.stdout.strip() or None
 
 
-def release_info(project: Path, sources: Path, version: str, build_time: str | None = None) -> ReleaseInfo:
-    """The build time is, in order: given, SOURCE_DATE_EPOCH, the commit's time, now."""
+def release_info(
+    project: Path, sources: Path, version: str, build_time: str | None = None, tree_hash: str | None = None
+) -> ReleaseInfo:
+    """The build time is, in order: given, SOURCE_DATE_EPOCH, the commit's time, now. The source
+    hash is given (that of the sources a warehouse was built from) or computed from `sources`."""
     if build_time:
         built_at = datetime.fromisoformat(build_time)
     elif os.environ.get("SOURCE_DATE_EPOCH"):
@@ -107,7 +110,10 @@ def release_info(project: Path, sources: Path, version: str, build_time: str | N
         built_at = datetime.now(UTC).replace(microsecond=0)
     if built_at.tzinfo is None:
         built_at = built_at.replace(tzinfo=UTC)
-    return ReleaseInfo(version, built_at.astimezone(UTC), source_tree_hash(sources), _git(project, "rev-parse", "HEAD"))
+    commit = _git(project, "rev-parse", "HEAD")
+    if commit and _git(project, "status", "--porcelain"):
+        commit += "-dirty"  # built from uncommitted changes: the commit alone does not reproduce it
+    return ReleaseInfo(version, built_at.astimezone(UTC), tree_hash or source_tree_hash(sources), commit)
 
 
 def info_frame(info: ReleaseInfo, row_counts: dict[str, int]) -> pl.DataFrame:
@@ -347,7 +353,18 @@ def write_release(
     return target
 
 
+def _version_key(version: str) -> tuple[str, int]:
+    """v2026.01.01 < v2026.01.01-2 < v2026.01.01-10 < v2026.01.02."""
+    base, _, number = version.partition("-")
+    return base, int(number or 1)
+
+
 def previous_release(releases: Path, version: str) -> Path | None:
-    """The latest release folder before `version` (by name), if any."""
-    earlier = sorted(p for p in releases.glob("v*") if p.is_dir() and p.name < version) if releases.is_dir() else []
+    """The latest release folder before `version`, if any."""
+    if not releases.is_dir():
+        return None
+    earlier = [p for p in releases.iterdir() if p.is_dir() and _VERSION.match(p.name)]
+    earlier = sorted(
+        (p for p in earlier if _version_key(p.name) < _version_key(version)), key=lambda p: _version_key(p.name)
+    )
     return earlier[-1] if earlier else None

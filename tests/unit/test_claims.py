@@ -29,7 +29,9 @@ def test_bounds_are_open_intervals() -> None:
     assert figure_interval({"value": 20.0, "low": None, "high": None, "qualifier": ">"}) == (20.0, float("inf"))
     # "more than 20 %" agrees with 34 %; "about 20 %" does not.
     assert interval_error((20.0, float("inf")), (34.0, 34.0)) == 0
-    assert interval_error((20.0, 20.0), (34.0, 34.0)) == pytest.approx(14 / 34)
+    # A gap is relative to the smaller of the two values, whichever side it is on.
+    assert interval_error((20.0, 20.0), (34.0, 34.0)) == pytest.approx(14 / 20)
+    assert interval_error((34.0, 34.0), (20.0, 20.0)) == pytest.approx(14 / 20)
 
 
 def test_specification_finds_a_throughput_off_by_a_magnitude(source_tree: Path) -> None:
@@ -53,10 +55,10 @@ def test_specification_finds_a_throughput_off_by_a_magnitude(source_tree: Path) 
     )
     found = checks(source_tree, "specification")
     slip = found["article/fp32"]
-    # 19.5亿 FLOP/s = 0.00195 TFLOP/s against 19.5: off by (19.5 − 0.00195) / 19.5 = 0.9999;
+    # 19.5亿 FLOP/s = 0.00195 TFLOP/s against 19.5: off by (19.5 − 0.00195) / 0.00195, about 10⁴ times;
     # tolerance 5 % + rounding of "19.5" (0.05 / 19.5 = 0.26 %).
     assert slip["status"] == "inconsistent"
-    assert slip["relative_error"] == pytest.approx((19.5 - 0.00195) / 19.5)
+    assert slip["relative_error"] == pytest.approx((19.5 - 0.00195) / 0.00195)
     assert slip["tolerance"] == pytest.approx(0.05 + 0.05 / 19.5)
     assert found["article/tdp"]["status"] == "consistent"
     assert set(found["article/tdp"]["figure_ids"]) == {"article/tdp", "spec/tdp"}
@@ -142,8 +144,8 @@ def test_cross_source_compares_the_same_quantity_in_two_documents(source_tree: P
     found = checks(source_tree, "cross_source")
     assert list(found) == ["first/a|second/b"]  # the company total has another boundary
     check = found["first/a|second/b"]
-    # 61 against 64 (same unit): (64 − 61) / 64; tolerance 0.5/61 + 0.5/64.
-    assert check["relative_error"] == pytest.approx(3 / 64)
+    # 61 against 64 (same unit): (64 − 61) / 61; tolerance 0.5/61 + 0.5/64.
+    assert check["relative_error"] == pytest.approx(3 / 61)
     assert check["tolerance"] == pytest.approx(0.5 / 61 + 0.5 / 64)
     assert check["status"] == "inconsistent"
 
@@ -176,3 +178,42 @@ def test_annual_series_take_the_latest_document_and_compute_the_change(source_tr
     assert series["min_value"][0] == pytest.approx(5.2e9 * gallon)
     assert series["yoy_change_pct"].to_list() == [None, pytest.approx((6.1 - 5.3) / 5.3 * 100)]
     assert series.filter(pl.col("year") == 2023)["previous_figure_id"].to_list() == ["new/w2022"]
+
+
+def test_annual_series_leave_out_projections_and_bounds_and_count_shares_in_points(source_tree: Path) -> None:
+    share = {"subject": "Amazon", "metric": "renewable_energy_share", "unit": "%"}
+    write_document(
+        source_tree,
+        [
+            figure(id="s2022", value="85", period="2022", **share),
+            figure(id="s2023", value="90", period="2023", **share),
+            figure(id="target", value="100", period="2025", basis="projected", **share),
+            figure(id="bound", value="95", period="2024", qualifier=">", **share),
+        ],
+    )
+    tables, _ = normalise_all(raw_frames(load_sources(source_tree)))
+    series = annual_metrics(tables["figures"], tables["sources"]).sort("year")
+    assert series["year"].to_list() == [2022, 2023]
+    assert series["yoy_change_pct"].to_list() == [None, None]
+    assert series["yoy_change_points"].to_list() == [None, 5]
+
+
+def test_intensities_divide_water_by_electricity_of_one_boundary_and_year(source_tree: Path) -> None:
+    from pipelines.lib.ratios import intensities
+
+    company = {"subject": "Google", "period": "2023", "scope": "data centers"}
+    write_document(
+        source_tree,
+        [
+            figure(id="water", metric="water_consumption", value="6.1", unit="billion gallon", **company),
+            figure(id="power", metric="electricity_consumption", value="24", unit="TWh", **company),
+            figure(
+                id="other", metric="electricity_consumption", value="30", unit="TWh", **{**company, "scope": "company"}
+            ),
+        ],
+    )
+    tables, _ = normalise_all(raw_frames(load_sources(source_tree)))
+    (row,) = intensities(annual_metrics(tables["figures"], tables["sources"])).iter_rows(named=True)
+    # 6.1e9 gal × 3.785411784 L/gal ÷ 24e9 kWh = 0.962 L/kWh; the company-wide 30 TWh has another boundary.
+    assert row["value"] == pytest.approx(6.1e9 * 3.785411784 / 24e9)
+    assert (row["unit"], row["figure_ids"]) == ("L/kWh", ["test-doc/water", "test-doc/power"])
