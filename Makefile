@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 UI_PORT ?= 3000
 
-.PHONY: build test release check ui lint format docs clean
+.PHONY: build test release charts check ui lint format docs clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ test: $(STAMP) lint
 ## release: build, then write warehouse/releases/<version>/ (VERSION=vYYYY.MM.DD to choose)
 release: $(STAMP)
 	$(BIN)/ai-footprints release $(if $(VERSION),--version $(VERSION))
+
+## charts: build, then refresh the committed copies of the charts in docs/charts/
+charts: build
+	@mkdir -p docs/charts
+	cp warehouse/charts/*.png warehouse/charts/*.svg docs/charts/
 
 ## check: validate everything under sources/ without building
 check: $(STAMP)

@@ -3,6 +3,7 @@
 Each asset is a thin wrapper: it calls one library function and reports metadata.
 """
 
+from pipelines.assets.charts import CHART_ASSETS
 from pipelines.assets.derived import annual_metrics, claim_checks, intensities, per_request, training_runs
 from pipelines.assets.normalised import entities, equivalences, factors, figures, metrics, sources
 from pipelines.assets.published import warehouse
@@ -22,4 +23,5 @@ ALL_ASSETS = [
     intensities,
     claim_checks,
     warehouse,
+    *CHART_ASSETS,
 ]

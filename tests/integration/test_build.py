@@ -303,3 +303,13 @@ def test_the_cli_shows_a_figure_with_its_provenance(warehouse: Path, capsys: pyt
     assert main(["show", "--warehouse", str(warehouse), "no/such"]) == 1
     assert main(["sources", "--warehouse", str(warehouse)]) == 0
     assert KEPU in capsys.readouterr().out
+
+
+def test_every_chart_renders_as_png_and_svg(warehouse: Path) -> None:
+    from pipelines.lib.charts import CHARTS
+
+    for name in CHARTS:
+        png, svg = warehouse / "charts" / f"{name}.png", warehouse / "charts" / f"{name}.svg"
+        assert png.read_bytes().startswith(b"\x89PNG") and png.stat().st_size > 10_000, name
+        text = svg.read_text(encoding="utf-8")
+        assert text.lstrip().startswith("<?xml") and "Sources: " in text, name
