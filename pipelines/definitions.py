@@ -7,6 +7,7 @@ import dagster as dg
 from pipelines.assets import ALL_ASSETS
 from pipelines.assets.release import release
 from pipelines.checks import SCHEMA_CHECKS
+from pipelines.lib.release import source_tree_hash
 from pipelines.resources import SourcesResource, WarehouseResource
 
 
@@ -26,11 +27,29 @@ build_everything = dg.define_asset_job(
 make_release = dg.define_asset_job(
     "release", selection=dg.AssetSelection.all(), description="Build everything, then write a release."
 )
+rebuild_published = dg.define_asset_job(
+    "rebuild_published",
+    selection=dg.AssetSelection.assets(dg.AssetKey(["published", "warehouse"])),
+    description="Publish the warehouse again from the last materialised tables.",
+)
+
+
+@dg.sensor(job=build_everything, default_status=dg.DefaultSensorStatus.STOPPED, minimum_interval_seconds=30)
+def sources_changed(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+    """Rebuild when anything under sources/ changes (off by default; start it in the UI)."""
+    tree_hash = source_tree_hash(SourcesResource().path)
+    if tree_hash == context.cursor:
+        return dg.SkipReason("sources/ has not changed")
+    return dg.SensorResult(run_requests=[dg.RunRequest(run_key=tree_hash)], cursor=tree_hash)
+
+
+OWNERS = ["team:ai-footprints"]
 
 defs = dg.Definitions(
-    assets=[*ALL_ASSETS, release],
+    assets=dg.map_asset_specs(lambda spec: spec.replace_attributes(owners=OWNERS), [*ALL_ASSETS, release]),
     asset_checks=SCHEMA_CHECKS,
-    jobs=[build_everything, make_release],
+    jobs=[build_everything, make_release, rebuild_published],
+    sensors=[sources_changed],
     resources=resources(),
     executor=dg.in_process_executor,
 )

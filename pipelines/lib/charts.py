@@ -62,7 +62,8 @@ def company_water_and_electricity(annual: pl.DataFrame) -> Figure:
         axis.set_ylabel(label)
         axis.set_xlabel("year (end of the reporting period)")
         axis.xaxis.set_major_locator(MaxNLocator(integer=True))
-        axis.legend(fontsize=6, loc="upper left")
+        if axis.get_lines():
+            axis.legend(fontsize=6, loc="upper left")
         axis.grid(alpha=0.3)
     axes[0].set_title("Water by organisation")
     axes[1].set_title("Electricity by organisation")
