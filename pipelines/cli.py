@@ -7,6 +7,7 @@ message) with no traceback, and the command exits non-zero.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 from collections.abc import Sequence
@@ -49,29 +50,63 @@ def _check(sources: Path) -> int:
     return 0
 
 
+class _ProgressHandler(logging.Handler):
+    """Prints one line per finished step: how many of how many, which, and the time so far."""
+
+    def __init__(self, total: int, started: float) -> None:
+        super().__init__()
+        self.total, self.started, self.done = total, started, 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        meta = getattr(record, "dagster_meta", None)
+        event = meta.get("dagster_event") if isinstance(meta, dict) else None
+        if event is None or event.event_type_value not in {"STEP_SUCCESS", "STEP_FAILURE"}:
+            return
+        self.done += 1
+        status = "done" if event.event_type_value == "STEP_SUCCESS" else "FAILED"
+        step = event.step_key.replace("__", "/")
+        print(f"[{self.done:>2}/{self.total}] {time.monotonic() - self.started:5.1f} s  {step} {status}", flush=True)
+
+
+def _progress_logger(total: int, started: float) -> dg.LoggerDefinition:
+    @dg.logger(description="one line per finished step")
+    def progress(_: dg.InitLoggerContext) -> logging.Logger:
+        log = logging.getLogger("ai_footprints.progress")
+        log.setLevel(logging.DEBUG)
+        log.handlers = [_ProgressHandler(total, started)]
+        log.propagate = False
+        return log
+
+    return progress
+
+
 def _build(sources: Path, warehouse: Path, release_config: dict[str, str] | None = None) -> int:
     """Materialise every asset (and the release, when its config is given)."""
     if _check(sources):
         print(f"nothing was built; {warehouse} is unchanged", file=sys.stderr)
         return 1
     started = time.monotonic()
-    # Dagster's own log would print stack traces; the summary below says what failed.
-    run_config: dict = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-    assets = [*ALL_ASSETS, *SCHEMA_CHECKS]
+    assets = [*ALL_ASSETS, *([release] if release_config is not None else [])]
+    run_config: dict = {"loggers": {"progress": {}}}
     if release_config is not None:
-        assets.append(release)
         run_config["ops"] = {"published__release": {"config": release_config}}
-    result = dg.materialize(
-        assets, resources=resources(str(sources), str(warehouse)), raise_on_error=False, run_config=run_config
+    definitions = dg.Definitions(
+        assets=assets,
+        asset_checks=SCHEMA_CHECKS,
+        resources=resources(str(sources), str(warehouse)),
+        # Only the progress logger: Dagster's console log would print stack traces; the
+        # summary below says what failed.
+        loggers={"progress": _progress_logger(len(assets) + len(SCHEMA_CHECKS), started)},
+        executor=dg.in_process_executor,
     )
+    job = definitions.resolve_implicit_global_asset_job_def()
+    result = job.execute_in_process(run_config=run_config, raise_on_error=False)
     for event in result.get_asset_materialization_events():
         materialization = event.step_materialization_data.materialization
         rows = materialization.metadata.get("dagster/row_count")
-        count = f"{rows.value} rows" if rows is not None else ""
-        print(f"  materialised {materialization.asset_key.to_user_string():28} {count}")
+        if rows is not None:
+            print(f"  {materialization.asset_key.to_user_string():30} {rows.value} rows")
     for evaluation in result.get_asset_check_evaluations():
-        status = "passed" if evaluation.passed else "FAILED"
-        print(f"  check {evaluation.check_name:34} {status}")
         if not evaluation.passed:
             cases = evaluation.metadata.get("failure_cases")
             print(
