@@ -11,14 +11,18 @@ import polars as pl
 PREVIEW_ROWS = 10
 
 
+def markdown_cell(value: object) -> str:
+    """A value as one markdown table cell: empty for null, on one line, no stray pipes or tags."""
+    if value is None:
+        return ""
+    text = str(value).replace("|", "\\|").replace("\n", " ")
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
 def markdown_table(frame: pl.DataFrame) -> str:
-    """A frame as a markdown table, for previews and check failure cases in the UI."""
-    cells = [
-        [("" if value is None else str(value)).replace("|", "\\|").replace("\n", " ") for value in row]
-        for row in frame.iter_rows()
-    ]
+    """A frame as a markdown table: previews and check failures in the UI, the generated docs."""
     lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
-    lines += ["| " + " | ".join(row) + " |" for row in cells]
+    lines += ["| " + " | ".join(markdown_cell(value) for value in row) + " |" for row in frame.iter_rows()]
     return "\n".join(lines)
 
 
