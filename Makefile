@@ -7,6 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 UI_PORT ?= 3000
+UI_HOST ?= 127.0.0.1
 
 .PHONY: build test release charts check ui lint format docs clean
 
@@ -37,10 +38,10 @@ charts: build
 check: $(STAMP)
 	$(BIN)/ai-footprints check
 
-## ui: the Dagster UI on http://127.0.0.1:$(UI_PORT) with this code location
+## ui: the Dagster UI on http://$(UI_HOST):$(UI_PORT) (this machine only, unless UI_HOST says otherwise)
 ui: $(STAMP)
 	@mkdir -p .dagster
-	DAGSTER_HOME=$(CURDIR)/.dagster $(BIN)/dagster dev -m pipelines.definitions -h 127.0.0.1 -p $(UI_PORT)
+	DAGSTER_HOME=$(CURDIR)/.dagster $(BIN)/dagster dev -m pipelines.definitions -h $(UI_HOST) -p $(UI_PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -21,6 +21,7 @@ from pipelines.checks import SCHEMA_CHECKS
 from pipelines.definitions import resources
 from pipelines.lib.normalise import check_source_tree
 from pipelines.lib.reading import WarehouseError, describe_figure, query, render, sources_table
+from pipelines.lib.release import check_version
 from pipelines.resources import DEFAULT_SOURCES, DEFAULT_WAREHOUSE
 
 EXAMPLES = """examples:
@@ -172,6 +173,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments.command == "check":
         return _check(arguments.sources)
     if arguments.command == "release":
+        try:
+            check_version(arguments.version) if arguments.version else None
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
         config = {"version": arguments.version, "previous": arguments.previous, "build_time": arguments.build_time}
         return _build(arguments.sources, arguments.warehouse, config)
     return _build(arguments.sources, arguments.warehouse)

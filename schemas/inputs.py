@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 DOCUMENT_ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 FIGURE_ID_PATTERN = r"^[a-z0-9]+([a-z0-9._-]*[a-z0-9])?$"
@@ -35,19 +36,27 @@ DocumentKind = Literal[
 Basis = Literal["reported", "estimated", "projected", "claimed"]
 Qualifier = Literal["=", "~", ">", "<", ">=", "<="]
 
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+# ASCII digits only: Python's float() and \\d also accept "２４００" and "٢٤٠٠".
+_NUMBER = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$")
+_PARTIAL_DATE = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
+# Control characters (but tab and newline) and invisible format characters (zero-width
+# spaces, bidirectional overrides, a byte-order mark inside text) that hide what text says.
+_HIDDEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]")
+_LOOKALIKE_SCRIPTS = {"LATIN", "CYRILLIC", "GREEK"}
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """Text to quote in a message: at most `limit` characters."""
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
 
 
 def _number_text(text: str) -> str:
     """A number exactly as written; kept as text so that its digits survive."""
     text = text.strip()
     if "," in text:
-        raise ValueError(f"'{text}' has a comma: write numbers without thousands separators")
-    if not _NUMBER.match(text):
-        raise ValueError(f"'{text}' is not a finite number")
-    if not math.isfinite(float(text)):
-        raise ValueError(f"'{text}' is not a finite number")
+        raise ValueError(f"'{shorten(text)}' has a comma: write numbers without thousands separators")
+    if not _NUMBER.match(text) or not math.isfinite(float(text)):
+        raise ValueError(f"'{shorten(text)}' is not a finite number")
     return text
 
 
@@ -64,13 +73,42 @@ def _partial_date(text: str) -> str:
     return text.strip()
 
 
+def _not_in_future(text: str) -> str:
+    """A publication or access date cannot be later than today."""
+    year, month, day = (int(part) if part else 1 for part in _PARTIAL_DATE.match(text).groups())  # type: ignore[union-attr]
+    if date(year, month, day) > date.today():
+        raise ValueError(f"'{text}' is in the future")
+    return text
+
+
+def _one_script_per_word(text: str) -> str:
+    """A name whose word mixes Latin, Cyrillic or Greek letters ("Gооgle" with Cyrillic o's)
+    looks like another name but never matches it."""
+    for word in text.split():
+        scripts = {unicodedata.name(char, "").split(" ")[0] for char in word if char.isalpha()} & _LOOKALIKE_SCRIPTS
+        if len(scripts) > 1:
+            names = " and ".join(sorted(script.title() for script in scripts))
+            raise ValueError(f"'{word}' mixes {names} letters that look alike")
+    return text
+
+
 NumberText = Annotated[str, AfterValidator(_number_text)]
 PartialDate = Annotated[str, AfterValidator(_partial_date)]
+PastDate = Annotated[str, AfterValidator(_partial_date), AfterValidator(_not_in_future)]
 NonEmpty = Annotated[str, Field(min_length=1), AfterValidator(str.strip)]
+Name = Annotated[str, Field(min_length=1), AfterValidator(str.strip), AfterValidator(_one_script_per_word)]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_hidden_characters(cls, value: Any) -> Any:
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and (hidden := _HIDDEN.search(text)):
+                raise ValueError(f"contains the invisible or control character U+{ord(hidden.group()):04X}: remove it")
+        return value
 
 
 class MetricIn(_Strict):
@@ -83,9 +121,9 @@ class MetricIn(_Strict):
 
 
 class EntityIn(_Strict):
-    name: NonEmpty
+    name: Name
     type: EntityType
-    aliases: list[NonEmpty] = []
+    aliases: list[Name] = []
     parent: NonEmpty | None = None
 
 
@@ -107,7 +145,7 @@ class EquivalenceIn(_Strict):
 
 class FigureIn(_Strict):
     id: Annotated[str, Field(pattern=FIGURE_ID_PATTERN)]
-    subject: NonEmpty
+    subject: Name
     metric: NonEmpty
     value: NumberText | None = None
     low: NumberText | None = None
@@ -116,7 +154,7 @@ class FigureIn(_Strict):
     period: NonEmpty | None = None
     basis: Basis = "reported"
     qualifier: Qualifier = "="
-    hardware: NonEmpty | None = None
+    hardware: Name | None = None
     scope: NonEmpty | None = None
     equals: NonEmpty | None = None
     change_of: NonEmpty | None = None
@@ -130,13 +168,13 @@ class DocumentHeader(_Strict):
     id: Annotated[str, Field(pattern=DOCUMENT_ID_PATTERN)]
     title: NonEmpty
     publisher: NonEmpty
-    published: PartialDate
+    published: PastDate
     kind: DocumentKind
     language: Annotated[str, Field(pattern=r"^[a-z]{2}$")]
     url: NonEmpty | None = None
     authors: list[NonEmpty] | None = None
     license: NonEmpty | None = None
-    accessed: PartialDate | None = None
+    accessed: PastDate | None = None
     notes: NonEmpty | None = None
     cites: list[Annotated[str, Field(pattern=DOCUMENT_ID_PATTERN)]] = []
     figures: list[Any]

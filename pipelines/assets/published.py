@@ -34,7 +34,8 @@ TABLE_ASSETS = {
     ins={name: dg.AssetIn(key=key) for name, key in TABLE_ASSETS.items()},
     description=(
         "ai_footprints.duckdb (tables, training macros, views) and parquet/<table>.parquet under the warehouse "
-        "root, written aside, verified and swapped in only after every upstream asset and check has passed."
+        "root: written as a new build, verified, and switched in whole only after every upstream asset and check "
+        "has passed."
     ),
     kinds={"duckdb", "parquet"},
 )
@@ -82,6 +83,7 @@ def warehouse(
         metadata={
             "dagster/uri": dg.MetadataValue.path(str(published.duckdb_path)),
             "parquet": dg.MetadataValue.path(str(published.parquet_dir)),
+            "build": dg.MetadataValue.text(published.build_id),
             "dagster/row_count": dg.MetadataValue.int(sum(published.row_counts.values())),
             "preview": dg.MetadataValue.md(markdown_table(preview)),
             **{f"columns/{name}": column_schema(frame, schemas[name]) for name, frame in tables.items()},

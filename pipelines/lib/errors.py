@@ -10,6 +10,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 
+def visible(text: str) -> str:
+    """Text with every unprintable character (newline, control, zero-width) escaped, so a
+    hostile file name or id can neither break a message across lines nor hide in it."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
 @dataclass(frozen=True, order=True)
 class SourceProblem:
     """One thing wrong with one source file."""
@@ -21,12 +27,12 @@ class SourceProblem:
     item_kind: str = "figure"
 
     def __str__(self) -> str:
-        where = [self.file]
+        where = [visible(self.file)]
         if self.item is not None:
-            where.append(f"{self.item_kind} '{self.item}'")
+            where.append(f"{self.item_kind} '{visible(self.item)}'")
         if self.field is not None:
-            where.append(f"field '{self.field}'")
-        return f"{', '.join(where)}: {self.message}"
+            where.append(f"field '{visible(self.field)}'")
+        return f"{', '.join(where)}: {visible(self.message)}"
 
 
 class SourceError(Exception):

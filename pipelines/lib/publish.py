@@ -1,17 +1,32 @@
-"""Publishing: the DuckDB file and Parquet files, written aside and swapped in whole.
+"""Publishing: the DuckDB file and Parquet files of one build, switched in whole.
 
-A build writes every table into a staging folder under the warehouse root, reads
-it back to verify, and only then replaces the published files. A failure at any
-earlier point leaves the previous warehouse exactly as it was.
+Layout of a warehouse root (the paths users open never change):
+
+    builds/<build id>/ai_footprints.duckdb, parquet/   one complete, verified build each
+    current -> builds/<build id>                       the published build
+    ai_footprints.duckdb -> current/ai_footprints.duckdb
+    parquet -> current/parquet
+
+A build is written into `builds/.staging-*`, read back and verified, renamed to
+`builds/<build id>`, and published by replacing the `current` link in one atomic
+rename. Whenever a build is killed, `current` names either the previous complete
+build or the new one; the next build clears what the killed one left. Readers
+that opened the previous build keep reading it (its files are kept until the
+build after next), and readers that open the warehouse afterwards see the new one.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import fcntl
 import multiprocessing
+import os
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -20,7 +35,10 @@ import polars as pl
 
 DUCKDB_FILE = "ai_footprints.duckdb"
 PARQUET_DIR = "parquet"
+BUILDS_DIR = "builds"
+CURRENT_LINK = "current"
 STAGING_PREFIX = ".staging-"
+LOCK_FILE = ".publish.lock"
 # Written in the oldest storage format so that DuckDB 1.x clients (the CLI on PyPI
 # is still 1.x) can open the file too.
 DUCKDB_STORAGE_COMPATIBILITY = "v1.0.0"
@@ -31,9 +49,14 @@ DUCKDB_CONFIG = {"storage_compatibility_version": DUCKDB_STORAGE_COMPATIBILITY, 
 DUCKDB_SETTINGS = ["PRAGMA force_compression = 'uncompressed'"]
 
 
+class PublishError(Exception):
+    """The warehouse could not be written; the previous one is still published."""
+
+
 @dataclass(frozen=True)
 class PublishedWarehouse:
     root: Path
+    build_id: str
     duckdb_path: Path
     parquet_dir: Path
     row_counts: dict[str, int]
@@ -94,12 +117,48 @@ def _verify(staging: Path, tables: dict[str, pl.DataFrame]) -> dict[str, int]:
             (in_duckdb,) = connection.execute(f'SELECT count(*) FROM "{name}"').fetchone()  # type: ignore[misc]
             in_parquet = pl.scan_parquet(staging / PARQUET_DIR / f"{name}.parquet").select(pl.len()).collect().item()
             if not in_duckdb == in_parquet == frame.height:
-                raise RuntimeError(
+                raise PublishError(
                     f"staged table {name} has {in_duckdb} rows in DuckDB and {in_parquet} in Parquet, "
                     f"expected {frame.height}"
                 )
             counts[name] = frame.height
     return counts
+
+
+def _sync(folder: Path) -> None:
+    """Flush a build's files and folders to disk before it is published."""
+    for path in sorted(folder.rglob("*"), reverse=True):
+        descriptor = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+@contextmanager
+def _publish_lock(root: Path) -> Iterator[None]:
+    """One publisher per warehouse root at a time; the lock dies with its process."""
+    with (root / LOCK_FILE).open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _new_build_id() -> str:
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:8]}"
+
+
+def published_build(root: Path) -> str | None:
+    """The id of the published build, or None when nothing is published yet."""
+    link = Path(root) / CURRENT_LINK
+    return link.readlink().name if link.is_symlink() else None
 
 
 def publish(
@@ -108,42 +167,104 @@ def publish(
     root: Path,
     statements: list[str] | None = None,
 ) -> PublishedWarehouse:
-    """Write all tables aside, verify them, then swap them in for the old ones."""
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    # Staging left behind by a build that was killed; builds do not run concurrently.
-    for leftover in root.glob(f"{STAGING_PREFIX}*"):
-        shutil.rmtree(leftover, ignore_errors=True)
-    staging = root / f"{STAGING_PREFIX}{uuid.uuid4().hex}"
-    staging.mkdir()
-    try:
-        write_duckdb(tables, schemas, staging / DUCKDB_FILE, statements or [])
-        write_parquet(tables, staging / PARQUET_DIR)
-        counts = _verify(staging, tables)
-        _swap_in(staging, root)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return PublishedWarehouse(root, root / DUCKDB_FILE, root / PARQUET_DIR, counts)
+    """Write all tables as a new build, verify it, then switch `current` to it.
 
-
-def _swap_in(staging: Path, root: Path) -> None:
-    """Replace the published files with the staged ones.
-
-    The DuckDB file is replaced atomically (rename on one file system). The Parquet
-    folder cannot be, so the old one is moved aside first, moved back if anything
-    fails, and removed (with the staging folder) only after both are in place.
+    A failure to write (no space, a read-only folder) raises PublishError and leaves
+    the published build as it was.
     """
-    published_parquet = root / PARQUET_DIR
-    old_parquet = staging / "previous-parquet"
-    had_parquet = published_parquet.exists()
-    if had_parquet:
-        published_parquet.replace(old_parquet)
+    root = Path(root)
     try:
-        (staging / PARQUET_DIR).replace(published_parquet)
-        (staging / DUCKDB_FILE).replace(root / DUCKDB_FILE)
-    except OSError:
-        if had_parquet:
-            if published_parquet.exists():
-                shutil.rmtree(published_parquet)
-            old_parquet.replace(published_parquet)
-        raise
+        root.mkdir(parents=True, exist_ok=True)
+        with _publish_lock(root):
+            builds = root / BUILDS_DIR
+            builds.mkdir(exist_ok=True)
+            _clear_leftovers(root)
+            build_id = _new_build_id()
+            staging = builds / f"{STAGING_PREFIX}{build_id}"
+            staging.mkdir()
+            try:
+                write_duckdb(tables, schemas, staging / DUCKDB_FILE, statements or [])
+                write_parquet(tables, staging / PARQUET_DIR)
+                counts = _verify(staging, tables)
+                _sync(staging)
+                staging.rename(builds / build_id)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+            previous = published_build(root)
+            _switch_current(root, build_id)
+            _link_entry_points(root)
+            _prune(root, keep={build_id, *([previous] if previous else [])})
+    except (OSError, duckdb.Error) as exc:
+        reason = " ".join(str(exc).split())
+        raise PublishError(
+            f"could not write the warehouse at {root}: {reason}; the published warehouse is unchanged"
+        ) from exc
+    return PublishedWarehouse(root, build_id, root / DUCKDB_FILE, root / PARQUET_DIR, counts)
+
+
+def _switch_current(root: Path, build_id: str) -> None:
+    """Point `current` at the build with one atomic rename of a new link over the old."""
+    link = root / f".{CURRENT_LINK}-{uuid.uuid4().hex}"
+    link.symlink_to(Path(BUILDS_DIR) / build_id, target_is_directory=True)
+    link.replace(root / CURRENT_LINK)
+    descriptor = os.open(root, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _link_entry_points(root: Path) -> None:
+    """Make ai_footprints.duckdb and parquet/ links through `current` (once per root).
+
+    A warehouse written before builds existed has real files there; they are moved
+    into builds/ (and pruned with the other old builds).
+    """
+    for name in (DUCKDB_FILE, PARQUET_DIR):
+        entry = root / name
+        target = Path(CURRENT_LINK) / name
+        if entry.is_symlink() and entry.readlink() == target:
+            continue
+        if entry.exists() and not entry.is_symlink():
+            entry.rename(root / BUILDS_DIR / f"{STAGING_PREFIX}before-builds-{uuid.uuid4().hex}")
+        link = root / f".{name}-{uuid.uuid4().hex}"
+        link.symlink_to(target, target_is_directory=name == PARQUET_DIR)
+        link.replace(entry)
+
+
+def _clear_leftovers(root: Path) -> None:
+    """Remove what killed builds left: staging folders and half-made links."""
+    for leftover in (root / BUILDS_DIR).glob(f"{STAGING_PREFIX}*"):
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
+    for name in (CURRENT_LINK, DUCKDB_FILE, PARQUET_DIR):
+        for link in root.glob(f".{name}-*"):
+            link.unlink(missing_ok=True)
+    for leftover in root.glob(f"{STAGING_PREFIX}*"):  # staging folders of the layout before builds/
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _prune(root: Path, keep: set[str]) -> None:
+    """Delete builds that are neither published nor the one before it (readers may still
+    hold that one open; on POSIX they keep reading even after this deletes it)."""
+    for build in (root / BUILDS_DIR).iterdir():
+        if build.name not in keep and not build.name.startswith(STAGING_PREFIX):
+            shutil.rmtree(build, ignore_errors=True)
+
+
+def verify_warehouse(root: Path, schemas: dict[str, pa.DataFrameSchema]) -> dict[str, int]:
+    """Open a published warehouse as a reader would and check it: every table is in
+    DuckDB and in Parquet with the same rows, and passes its schema. Row counts by table."""
+    root = Path(root)
+    counts = {}
+    with duckdb.connect(str(root / DUCKDB_FILE), read_only=True) as connection:
+        for name, schema in schemas.items():
+            in_duckdb = pl.from_arrow(connection.sql(f'SELECT * FROM "{name}"').to_arrow_table())
+            in_parquet = pl.read_parquet(root / PARQUET_DIR / f"{name}.parquet")
+            if not in_duckdb.equals(in_parquet):  # type: ignore[union-attr]
+                raise PublishError(f"table {name} differs between DuckDB and Parquet in {root}")
+            schema.validate(in_parquet, lazy=True)
+            counts[name] = in_parquet.height
+    return counts

@@ -1,7 +1,8 @@
-"""Reading the published warehouse: read-only queries, one figure with its provenance, the sources.
+"""Reading the published warehouse: a read-only connection, queries, one figure, the sources.
 
-Used by the command line; every function opens the DuckDB file read-only, so it can
-run while a build swaps in a new warehouse.
+Used by the command line and by Python users (`connect`). Every connection is
+read-only and cannot reach files outside the warehouse, so a query can neither change
+the warehouse nor write anywhere else, and can run while a build publishes a new one.
 """
 
 from __future__ import annotations
@@ -18,23 +19,48 @@ class WarehouseError(Exception):
     """A query the warehouse cannot answer, in one line."""
 
 
-def _connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
+# Queries read the warehouse's tables only: no file reads or writes (COPY, ATTACH,
+# read_csv), no extension downloads, and no setting can turn that back on.
+READER_CONFIG = {"enable_external_access": False, "lock_configuration": True}
+
+
+def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only DuckDB connection to the published warehouse.
+
+    It keeps reading the build that was published when it opened, even while a
+    rebuild publishes a new one; open a new connection to see the new build.
+    """
     path = Path(warehouse) / DUCKDB_FILE
     if not path.exists():
         raise WarehouseError(f"no warehouse at {path}: run `make build` first")
-    return duckdb.connect(str(path), read_only=True)
+    try:
+        return duckdb.connect(str(path), read_only=True, config=READER_CONFIG)  # type: ignore[arg-type]
+    except duckdb.ConnectionException as exc:
+        # DuckDB shares one database per file and process, with one configuration.
+        raise WarehouseError(
+            f"this process already has {path} open with other settings: reuse or close that connection ({exc})"
+        ) from None
 
 
-def query(warehouse: Path, sql: str) -> pl.DataFrame:
-    """The result of a read-only SQL query as a frame."""
-    with _connect(warehouse) as connection:
+def _explain(error: duckdb.Error) -> str:
+    first_line = str(error).splitlines()[0]
+    if "read-only mode" in first_line:
+        return f"the warehouse is read-only: queries cannot change it ({first_line})"
+    if isinstance(error, duckdb.PermissionException):
+        return f"queries can read only the warehouse's tables, not other files ({first_line})"
+    return first_line
+
+
+def query(warehouse: Path, sql: str, parameters: list[object] | None = None) -> pl.DataFrame:
+    """The result of a read-only SQL query as a frame; values go in as `?` parameters."""
+    with connect(warehouse) as connection:
         try:
-            relation = connection.sql(sql)
+            relation = connection.sql(sql, params=parameters)
             if relation is None:
                 raise WarehouseError("the statement returned no rows to show")
             return pl.from_arrow(relation.to_arrow_table())  # type: ignore[return-value]
         except duckdb.Error as exc:
-            raise WarehouseError(str(exc).splitlines()[0]) from None
+            raise WarehouseError(_explain(exc)) from None
 
 
 def render(frame: pl.DataFrame, output: str) -> str:
@@ -52,7 +78,8 @@ def describe_figure(warehouse: Path, figure_id: str) -> str:
     frame = query(
         warehouse,
         "SELECT f.*, s.title, s.publisher, s.published, s.url FROM figures f JOIN sources s USING (source_id) "
-        f"WHERE figure_id = '{figure_id.replace(chr(39), chr(39) * 2)}'",
+        "WHERE figure_id = ?",
+        [figure_id],
     )
     if frame.is_empty():
         raise WarehouseError(f"no figure '{figure_id}': figure ids are <source_id>/<figure id>")

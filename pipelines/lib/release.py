@@ -73,7 +73,7 @@ def next_version(releases: Path, today: date) -> str:
 
 
 def check_version(version: str) -> str:
-    if not _VERSION.match(version):
+    if not _VERSION.fullmatch(version):  # fullmatch: `$` alone would accept a trailing newline
         raise ValueError(f"'{version}' is not a release version: write vYYYY.MM.DD or vYYYY.MM.DD-N")
     return version
 
@@ -363,7 +363,7 @@ def previous_release(releases: Path, version: str) -> Path | None:
     """The latest release folder before `version`, if any."""
     if not releases.is_dir():
         return None
-    earlier = [p for p in releases.iterdir() if p.is_dir() and _VERSION.match(p.name)]
+    earlier = [p for p in releases.iterdir() if p.is_dir() and _VERSION.fullmatch(p.name)]
     earlier = sorted(
         (p for p in earlier if _version_key(p.name) < _version_key(version)), key=lambda p: _version_key(p.name)
     )

@@ -17,7 +17,7 @@ import polars as pl
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from pipelines.lib.errors import SourceProblem
+from pipelines.lib.errors import SourceProblem, visible
 from schemas.inputs import DocumentHeader, DocumentIn, EntityIn, EquivalenceIn, FactorIn, FigureIn, MetricIn
 
 METRICS_FILE = "metrics.yaml"
@@ -30,6 +30,12 @@ DOCUMENTS_DIR = "documents"
 Model = TypeVar("Model", bound=BaseModel)
 
 
+# Limits that keep a hostile or broken file from exhausting memory, the stack or time.
+# The largest real document is about 100 KB with 233 figures, nested 4 levels deep.
+MAX_FILE_BYTES = 4 * 1024 * 1024
+MAX_NESTING_DEPTH = 8
+MAX_FIGURES_PER_DOCUMENT = 5_000
+
 # libyaml's parser where PyYAML has it (it ships in PyYAML's wheels): many times faster.
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -38,20 +44,19 @@ class _SourceLoader(_SafeLoader):  # type: ignore[misc,valid-type]
     """SafeLoader that keeps every scalar as written, except null and true/false.
 
     Numbers stay text so that their digits survive ("2379" keeps its precision),
-    dates stay text, `~` stays the qualifier it means here rather than null,
-    repeated keys are refused, and so are aliases (nothing in a source needs them;
-    they allow YAML bombs).
+    dates stay text, `~` stays the qualifier it means here rather than null, and
+    repeated or non-text keys are refused. `_structure_problem` has already refused
+    aliases, explicit tags and deep nesting before this loader sees a file.
     """
-
-    def get_single_node(self) -> Any:
-        node = super().get_single_node()
-        _refuse_aliases(node)
-        return node
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         # A repeated key would silently keep the last value; refuse it instead.
         seen = set()
         for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a key must be plain text, not a list or mapping", key_node.start_mark
+                )
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
@@ -59,23 +64,6 @@ class _SourceLoader(_SafeLoader):  # type: ignore[misc,valid-type]
                 )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
-
-
-def _refuse_aliases(root: yaml.Node | None) -> None:
-    """An alias makes the parser reuse a node, so a node met twice is an alias."""
-    seen: set[int] = set()
-    stack = [root] if root is not None else []
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            raise yaml.composer.ComposerError(
-                None, None, "YAML aliases (*name) are not allowed in sources", node.start_mark
-            )
-        seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            stack.extend(part for pair in node.value for part in pair)
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
 
 
 _SourceLoader.yaml_implicit_resolvers = {}
@@ -86,20 +74,64 @@ _SourceLoader.add_implicit_resolver(
     list("tTfF"),
 )
 
+_OPENING = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_CLOSING = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+
+
+def _structure_problem(text: str) -> str | None:
+    """What makes a file unsafe to compose, from libyaml's event stream (which needs
+    no recursion): nesting deeper than the limit (libyaml's composer recurses in C and
+    crashes the interpreter on very deep input), aliases (they allow exponential
+    "billion laughs" documents, and no source needs them) and explicit tags (`!!python/...`,
+    `!!binary`: a source is plain text, lists and mappings)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            return f"uses a YAML alias (*{event.anchor}) at line {event.start_mark.line + 1}: aliases are not allowed"
+        if isinstance(event, _CLOSING):
+            depth -= 1
+            continue
+        tag = getattr(event, "tag", None)
+        if tag is not None and isinstance(event, (yaml.ScalarEvent, *_OPENING)):
+            return f"uses the YAML tag {tag} at line {event.start_mark.line + 1}: tags are not allowed"
+        if isinstance(event, _OPENING):
+            depth += 1
+            if depth > MAX_NESTING_DEPTH:
+                return (
+                    f"nests lists and mappings more than {MAX_NESTING_DEPTH} levels deep "
+                    f"(line {event.start_mark.line + 1})"
+                )
+    return None
+
 
 def read_yaml(path: Path, display: str) -> tuple[Any, list[SourceProblem]]:
     """Parse one YAML file safely; a problem instead of an exception on failure."""
+
+    def problem(message: str) -> tuple[None, list[SourceProblem]]:
+        return None, [SourceProblem(display, None, None, message)]
+
+    if path.is_symlink():
+        return problem("is a symbolic link: sources must be plain files inside the source tree")
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        return None, [SourceProblem(display, None, None, f"is not valid UTF-8 text ({exc.reason} at byte {exc.start})")]
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return problem(f"is {size} bytes, over the limit of {MAX_FILE_BYTES}: split it into smaller files")
+        data = path.read_bytes()
     except OSError as exc:
-        return None, [SourceProblem(display, None, None, f"cannot be read ({exc.strerror})")]
+        return problem(f"cannot be read ({exc.strerror})")
     try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return problem(f"is not valid UTF-8 text ({exc.reason} at byte {exc.start}, line {line})")
+    try:
+        unsafe = _structure_problem(text)
+        if unsafe is not None:
+            return problem(unsafe)
         return yaml.load(text, Loader=_SourceLoader), []
     except yaml.YAMLError as exc:
         message = " ".join(str(exc).split())
-        return None, [SourceProblem(display, None, None, f"is not valid YAML: {message}")]
+        return problem(f"is not valid YAML: {message}")
 
 
 def _field_path(location: Iterable[int | str]) -> str:
@@ -131,7 +163,8 @@ def _validate_list(
         return [], [SourceProblem(display, None, None, "must be a YAML list of items")]
     items, problems = [], []
     for index, raw in enumerate(data):
-        label = str(raw.get(name_key)) if isinstance(raw, dict) and raw.get(name_key) else f"#{index + 1}"
+        name = raw.get(name_key) if isinstance(raw, dict) else None
+        label = name if isinstance(name, str) and name else f"#{index + 1}"
         try:
             items.append(model.model_validate(raw))
         except ValidationError as exc:
@@ -152,10 +185,22 @@ def _validate_document(data: dict[str, Any], display: str, stem: str) -> tuple[D
     if header is not None and header.id != stem:
         problems.append(SourceProblem(display, None, "id", f"'{header.id}' must equal the file name '{stem}'"))
     raw_figures = data.get("figures") if isinstance(data.get("figures"), list) else []
+    if len(raw_figures) > MAX_FIGURES_PER_DOCUMENT:
+        problems.append(
+            SourceProblem(
+                display,
+                None,
+                "figures",
+                f"has {len(raw_figures)} figures, over the limit of {MAX_FIGURES_PER_DOCUMENT}: "
+                "split the document's figures over several files",
+            )
+        )
+        raw_figures = []
     figures: list[FigureIn] = []
     seen: set[str] = set()
     for index, raw in enumerate(raw_figures):
-        label = str(raw["id"]) if isinstance(raw, dict) and raw.get("id") else f"#{index + 1}"
+        # A figure is named by its id when it has one that is text, else by its position.
+        label = raw["id"] if isinstance(raw, dict) and isinstance(raw.get("id"), str) and raw["id"] else f"#{index + 1}"
         if not isinstance(raw, dict):
             problems.append(SourceProblem(display, label, None, "must be a mapping of figure keys"))
             continue
@@ -223,7 +268,7 @@ def load_sources(root: Path) -> LoadedSources:
     root = Path(root)
 
     def display(path: Path) -> str:
-        return f"{root.name}/{path.relative_to(root).as_posix()}"
+        return visible(f"{root.name}/{path.relative_to(root).as_posix()}")
 
     loaded = LoadedSources(
         metrics_file=display(root / METRICS_FILE),
@@ -258,7 +303,7 @@ def load_sources(root: Path) -> LoadedSources:
     for path in paths:
         if path.name.startswith("."):
             continue
-        if path.suffix != ".yaml" or not path.is_file():
+        if path.suffix != ".yaml" or not (path.is_file() or path.is_symlink()):
             loaded.problems.append(
                 SourceProblem(
                     display(path), None, None, "is not a .yaml file: documents are sources/documents/<id>.yaml"

@@ -52,7 +52,9 @@ def parse_unit(text: str) -> pint.Unit:
     try:
         return unit_registry().Quantity(1, text).units
     except Exception as exc:
-        raise UnitError(f"'{text}' is not a unit the registry knows ({type(exc).__name__}: {exc})") from None
+        # pint's parser fails in several ways (some with an empty message); say which only when it says something.
+        detail = f" ({type(exc).__name__}: {exc})" if str(exc).strip() else ""
+        raise UnitError(f"'{text}' is not a unit the registry knows{detail}") from None
 
 
 def conversion_factor(unit_as_written: str, canonical_unit: str, *, water: bool = False) -> float:

@@ -18,6 +18,7 @@ from pipelines.assets import ALL_ASSETS
 from pipelines.checks import SCHEMA_CHECKS
 from pipelines.cli import main
 from pipelines.definitions import defs, resources
+from pipelines.lib.reading import connect
 from schemas.tables import PUBLISHED_TABLES
 from tests.conftest import SOURCES, figure, write_document
 
@@ -72,7 +73,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def db(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    connection = duckdb.connect(str(warehouse / "ai_footprints.duckdb"), read_only=True)
+    connection = connect(warehouse)
     yield connection
     connection.close()
 
@@ -184,7 +185,7 @@ def test_the_duckdb_command_line_client_can_query_every_table(warehouse: Path) -
             check=False,
         )
         assert result.returncode == 0, result.stderr
-        with duckdb.connect(str(warehouse / "ai_footprints.duckdb"), read_only=True) as connection:
+        with connect(warehouse) as connection:
             (expected,) = connection.execute(f'SELECT count(*) FROM "{table}"').fetchone()
         assert int(result.stdout.split()[-1]) == expected, table
 
@@ -261,7 +262,7 @@ def test_a_failed_build_leaves_the_previous_warehouse_unchanged(source_tree: Pat
     result = build(source_tree, root)
     assert not result.success
     assert file_hashes(root) == before
-    assert not list(root.glob(".staging-*"))
+    assert not list(root.glob(".staging-*")) and not list((root / "builds").glob(".staging-*"))
 
 
 def test_the_cli_reports_problems_without_a_traceback(
@@ -281,20 +282,30 @@ def test_the_cli_reports_problems_without_a_traceback(
     assert file_hashes(root) == before
 
 
-def test_the_cli_answers_queries_read_only(warehouse: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_cli_answers_queries_read_only(warehouse: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["query", "--warehouse", str(warehouse), "select count(*) as n from figures"]) == 0
     table = capsys.readouterr().out
-    (count,) = (
-        duckdb.connect(str(warehouse / "ai_footprints.duckdb"), read_only=True)
-        .execute("select count(*) from figures")
-        .fetchone()
-    )
+    (count,) = connect(warehouse).execute("select count(*) from figures").fetchone()
     assert str(count) in table and "│" in table
     assert main(["query", "--warehouse", str(warehouse), "--format", "csv", "select 1 as a, 'x' as b"]) == 0
     assert capsys.readouterr().out == "a,b\n1,x\n"
     assert main(["query", "--warehouse", str(warehouse), "create table t (a int)"]) == 1
     error = capsys.readouterr().err
-    assert error.startswith("error: ") and "read-only" in error and len(error.splitlines()) == 1
+    assert (
+        error.startswith("error: the warehouse is read-only: queries cannot change it") and len(error.splitlines()) == 1
+    )
+    # Nor can a query write or read files elsewhere, or turn that back on.
+    written = tmp_path / "written.csv"
+    for statement in (
+        f"copy (select * from figures) to '{written}'",
+        f"attach '{tmp_path / 'new.duckdb'}'",
+        "select * from read_csv('/etc/passwd')",
+    ):
+        assert main(["query", "--warehouse", str(warehouse), statement]) == 1
+        assert "queries can read only the warehouse's tables, not other files" in capsys.readouterr().err
+    assert main(["query", "--warehouse", str(warehouse), "set enable_external_access = true"]) == 1
+    assert "the configuration has been locked" in capsys.readouterr().err
+    assert not written.exists() and not (tmp_path / "new.duckdb").exists()
 
 
 def test_the_cli_shows_a_figure_with_its_provenance(warehouse: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -303,6 +314,9 @@ def test_the_cli_shows_a_figure_with_its_provenance(warehouse: Path, capsys: pyt
     assert "as written: 2400 万度" in text and "canonical:  24000 MWh (× 10)" in text
     assert "quote: 仅仅是这些GPU,一次训练就要用掉2400万度电" in text
     assert main(["show", "--warehouse", str(warehouse), "no/such"]) == 1
+    # The id is a query parameter, never part of the SQL text.
+    assert main(["show", "--warehouse", str(warehouse), "x' OR '1'='1"]) == 1
+    assert "no figure 'x' OR '1'='1'" in capsys.readouterr().err
     assert main(["sources", "--warehouse", str(warehouse)]) == 0
     assert KEPU in capsys.readouterr().out
 

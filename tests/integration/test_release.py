@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import duckdb
@@ -49,6 +51,32 @@ def test_two_releases_of_one_commit_are_byte_identical(released: list[Path]) -> 
     assert (first / "SHA256SUMS").read_text() == (second / "SHA256SUMS").read_text()
     zip_name = f"ai-footprints-{VERSION}.zip"
     assert (first / zip_name).read_bytes() == (second / zip_name).read_bytes()
+
+
+def test_two_builds_of_the_same_sources_give_byte_identical_parquet(released: list[Path]) -> None:
+    def checksums(release_folder: Path) -> dict[str, str]:
+        parquet = release_folder.parents[1] / "parquet"  # the warehouse the release was built into
+        return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(parquet.glob("*.parquet"))}
+
+    first, second = (checksums(folder) for folder in released)
+    assert len(first) >= 12 and first == second
+
+
+def test_the_zip_holds_only_paths_inside_its_folder(released: list[Path], tmp_path: Path) -> None:
+    with zipfile.ZipFile(released[0] / f"ai-footprints-{VERSION}.zip") as archive:
+        names = archive.namelist()
+        assert all(name.startswith(f"{VERSION}/") and ".." not in Path(name).parts for name in names), names
+        archive.extractall(tmp_path)
+    extracted = {p.resolve() for p in tmp_path.rglob("*")}
+    assert all(path.is_relative_to(tmp_path.resolve() / VERSION) for path in extracted - {tmp_path / VERSION})
+
+
+@pytest.mark.parametrize("version", ["../escape", "v2026.01.01/../../escape", "/tmp/escape", "v2026.01.01\n"])
+def test_a_release_version_cannot_name_a_path(tmp_path: Path, version: str, capsys: pytest.CaptureFixture[str]) -> None:
+    warehouse = tmp_path / "warehouse"
+    assert main(["release", "--warehouse", str(warehouse), "--version", version]) == 1
+    assert "is not a release version: write vYYYY.MM.DD or vYYYY.MM.DD-N" in capsys.readouterr().err
+    assert not warehouse.exists() and not (tmp_path / "escape").exists()
 
 
 def test_the_checksums_cover_every_file_and_match(released: list[Path]) -> None:

@@ -1,12 +1,15 @@
-"""The code location: jobs, owners, and the sensor that rebuilds when sources change."""
+"""The code location: jobs, owners, the sensor that rebuilds when sources change, where the UI listens."""
 
 from __future__ import annotations
+
+import subprocess
 
 import dagster as dg
 
 from pipelines.definitions import defs, sources_changed
 from pipelines.lib.release import source_tree_hash
 from pipelines.resources import SourcesResource
+from tests.conftest import PROJECT_ROOT
 
 
 def test_jobs_for_the_common_tasks() -> None:
@@ -30,3 +33,12 @@ def test_the_sources_sensor_is_off_by_default_and_fires_on_a_change() -> None:
     assert first.cursor == current
     unchanged = sources_changed(dg.build_sensor_context(cursor=current))
     assert isinstance(unchanged, dg.SkipReason)
+
+
+def test_the_ui_listens_on_this_machine_only_unless_told_otherwise() -> None:
+    def command(*options: str) -> str:
+        dry_run = subprocess.run(["make", "-n", "ui", *options], cwd=PROJECT_ROOT, capture_output=True, text=True)
+        return next(line for line in dry_run.stdout.splitlines() if "dagster dev" in line)
+
+    assert " -h 127.0.0.1 " in command()
+    assert " -h 0.0.0.0 " in command("UI_HOST=0.0.0.0")

@@ -113,35 +113,6 @@ def test_missing_title_is_named(source_tree: Path) -> None:
     assert [(p.field, p.message) for p in problems] == [("title", "is required")]
 
 
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("id: x\n  bad: [\n", "is not valid YAML"),
-        ("id: !!python/object/apply:os.system ['true']\n", "is not valid YAML"),
-        ("a: &anchor [1]\nb: *anchor\n", "aliases (*name) are not allowed"),
-        ("- just\n- a list\n", "must be a YAML mapping"),
-    ],
-)
-def test_bad_yaml_is_reported_not_executed(source_tree: Path, text: str, message: str) -> None:
-    (source_tree / "documents" / "test-doc.yaml").write_text(text, encoding="utf-8")
-    problems = check_source_tree(source_tree)
-    assert len(problems) == 1 and problems[0].file == FILE and message in problems[0].message, problems
-
-
-def test_non_utf8_bytes_are_reported(source_tree: Path) -> None:
-    (source_tree / "documents" / "test-doc.yaml").write_bytes(b"id: \xff\xfe\n")
-    (problem,) = check_source_tree(source_tree)
-    assert problem.file == FILE and "is not valid UTF-8" in problem.message
-
-
-def test_a_repeated_key_is_refused_not_overwritten(source_tree: Path) -> None:
-    path = write_document(source_tree, [figure(value="3.3")])
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("  value: '3.3'\n", "  value: '3.3'\n  value: '4'\n"), encoding="utf-8")
-    (problem,) = check_source_tree(source_tree)
-    assert problem.file == FILE and "the key 'value' appears twice" in problem.message
-
-
 def test_a_physical_equivalence_must_point_from_the_equivalence_to_the_energy(source_tree: Path) -> None:
     write_document(
         source_tree,
