@@ -8,8 +8,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 UI_PORT ?= 3000
 UI_HOST ?= 127.0.0.1
+SIZES ?= 10000,100000,1000000
 
-.PHONY: build test release charts check ui lint format docs clean
+.PHONY: build test release charts check ui lint format docs bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +44,10 @@ ui: $(STAMP)
 	@mkdir -p .dagster
 	DAGSTER_HOME=$(CURDIR)/.dagster $(BIN)/dagster dev -m pipelines.definitions -h $(UI_HOST) -p $(UI_PORT)
 
+## bench: measure check, build, scale (SIZES=10000,100000,1000000) and queries; one JSON line each
+bench: $(STAMP)
+	$(BIN)/python -m bench.run --sizes $(SIZES)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -52,7 +57,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) .dagster .pytest_cache .ruff_cache
+	rm -rf $(VENV) .dagster .pytest_cache .ruff_cache .bench
 	find warehouse -mindepth 1 ! -name README.md -exec rm -rf {} +
 
 ## docs: regenerate the data dictionary in README.md and docs/coverage.md

@@ -11,11 +11,16 @@ from pipelines.lib.release import source_tree_hash
 from pipelines.resources import SourcesResource, WarehouseResource
 
 
-def resources(sources_root: str | None = None, warehouse_root: str | None = None) -> dict[str, dg.ConfigurableResource]:
-    """Resources with defaults from the environment (AI_FOOTPRINTS_SOURCES/WAREHOUSE)."""
+def resources(
+    sources_root: str | None = None, warehouse_root: str | None = None, duckdb_target: str | None = None
+) -> dict[str, dg.ConfigurableResource]:
+    """Resources with defaults from the environment (AI_FOOTPRINTS_SOURCES, _WAREHOUSE, _DUCKDB)."""
+    warehouse = {"root": warehouse_root} if warehouse_root else {}
+    if duckdb_target:
+        warehouse["duckdb_target"] = duckdb_target
     return {
         "source_tree": SourcesResource(root=sources_root) if sources_root else SourcesResource(),
-        "warehouse_root": WarehouseResource(root=warehouse_root) if warehouse_root else WarehouseResource(),
+        "warehouse_root": WarehouseResource(**warehouse),
     }
 
 

@@ -6,7 +6,7 @@ import dagster as dg
 import polars as pl
 
 from pipelines.lib import sql
-from pipelines.lib.publish import publish
+from pipelines.lib.publish import publish_to
 from pipelines.lib.release import INFO_TABLE, info_frame, release_info
 from pipelines.metadata import column_schema, markdown_table
 from pipelines.resources import PROJECT_ROOT, SourcesResource, WarehouseResource
@@ -71,7 +71,9 @@ def warehouse(
     info = release_info(PROJECT_ROOT, source_tree.path, "unreleased")
     tables[INFO_TABLE] = info_frame(info, {name: frame.height for name, frame in tables.items()})
     schemas = {**PUBLISHED_TABLES, INFO_TABLE: RELEASE_INFO}
-    published = publish(tables, schemas, warehouse_root.path, sql.statements())
+    published = publish_to(
+        warehouse_root.root, tables, schemas, sql.statements(), duckdb_target=warehouse_root.duckdb_target or None
+    )
     preview = pl.DataFrame(
         {
             "table": list(tables),
@@ -81,8 +83,8 @@ def warehouse(
     )
     return dg.MaterializeResult(
         metadata={
-            "dagster/uri": dg.MetadataValue.path(str(published.duckdb_path)),
-            "parquet": dg.MetadataValue.path(str(published.parquet_dir)),
+            "dagster/uri": dg.MetadataValue.path(f"{warehouse_root.root}/ai_footprints.duckdb"),
+            "parquet": dg.MetadataValue.path(f"{warehouse_root.root}/parquet"),
             "build": dg.MetadataValue.text(published.build_id),
             "dagster/row_count": dg.MetadataValue.int(sum(published.row_counts.values())),
             "preview": dg.MetadataValue.md(markdown_table(preview)),

@@ -223,10 +223,13 @@ def specification_checks(figures: pl.DataFrame, sources: pl.DataFrame, entities:
     for child, family in hardware.select("entity", "parent").iter_rows():
         if family in related:
             related[family].add(child)
-    claims = figures.filter(pl.col("metric").is_in(SPEC_METRICS) & (pl.col("subject_type") == "hardware"))
-    by_metric = {
-        metric: list(group.iter_rows(named=True)) for (metric,), group in claims.group_by("metric", maintain_order=True)
-    }
+    claims = figures.filter(
+        pl.col("metric").is_in(SPEC_METRICS) & (pl.col("subject_type") == "hardware")
+    ).with_row_index("position")
+    # Indexed by (metric, subject) so that each claim meets only its related figures.
+    by_metric_subject: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in claims.iter_rows(named=True):
+        by_metric_subject.setdefault((row["metric"], row["subject"]), []).append(row)
     rows = []
     for claim in claims.sort("figure_id").iter_rows(named=True):
         key = _precision(claim["scope"]) if claim["metric"] == "peak_throughput" else None
@@ -234,11 +237,11 @@ def specification_checks(figures: pl.DataFrame, sources: pl.DataFrame, entities:
             continue
         references = [
             other
-            for other in by_metric[claim["metric"]]
-            if other["source_id"] != claim["source_id"]
-            and other["subject"] in related.get(claim["subject"], {claim["subject"]})
-            and (key is None or _precision(other["scope"]) == key)
+            for subject in sorted(related.get(claim["subject"], {claim["subject"]}))
+            for other in by_metric_subject.get((claim["metric"], subject), [])
+            if other["source_id"] != claim["source_id"] and (key is None or _precision(other["scope"]) == key)
         ]
+        references.sort(key=lambda other: other["position"])  # ties go to the first in the figures' order
         spec_sheets = [other for other in references if kinds.get(other["source_id"]) == "spec_sheet"]
         references = spec_sheets or references
         if not references:

@@ -7,6 +7,11 @@ Layout of a warehouse root (the paths users open never change):
     ai_footprints.duckdb -> current/ai_footprints.duckdb
     parquet -> current/parquet
 
+The root may also be a file:// URI, or an object-store URI (s3://, gs://, any filesystem
+pyarrow knows): there the verified build is uploaded (`upload_build`). A DuckDB target
+other than the warehouse's own file (another path, or a MotherDuck `md:` database) gets a
+copy of the tables in one transaction (`copy_to_duckdb`).
+
 A build is written into `builds/.staging-*`, read back and verified, renamed to
 `builds/<build id>`, and published by replacing the `current` link in one atomic
 rename. Whenever a build is killed, `current` names either the previous complete
@@ -22,16 +27,23 @@ import fcntl
 import multiprocessing
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandera.polars as pa
 import polars as pl
+import pyarrow.fs as pafs
+
+from pipelines.lib.locations import local_path
+
+if TYPE_CHECKING:  # pandera takes a second to import; readers of the warehouse do not need it
+    import pandera.polars as pa
 
 DUCKDB_FILE = "ai_footprints.duckdb"
 PARQUET_DIR = "parquet"
@@ -55,7 +67,7 @@ class PublishError(Exception):
 
 @dataclass(frozen=True)
 class PublishedWarehouse:
-    root: Path
+    root: Path  # for an object-store warehouse, the local folder the build was verified in
     build_id: str
     duckdb_path: Path
     parquet_dir: Path
@@ -268,3 +280,67 @@ def verify_warehouse(root: Path, schemas: dict[str, pa.DataFrameSchema]) -> dict
             schema.validate(in_parquet, lazy=True)
             counts[name] = in_parquet.height
     return counts
+
+
+def publish_to(
+    location: str | Path,
+    tables: dict[str, pl.DataFrame],
+    schemas: dict[str, pa.DataFrameSchema],
+    statements: list[str] | None = None,
+    duckdb_target: str | None = None,
+) -> PublishedWarehouse:
+    """Publish to a warehouse location (a path, a file:// URI or an object-store URI), then
+    copy the tables to the DuckDB target when one is given."""
+    local = local_path(location)
+    if local is not None:
+        published = publish(tables, schemas, local, statements)
+        if duckdb_target:
+            copy_to_duckdb(published.duckdb_path, duckdb_target, list(tables), statements or [])
+        return published
+    with tempfile.TemporaryDirectory(prefix="ai-footprints-") as folder:
+        published = publish(tables, schemas, Path(folder), statements)
+        filesystem, root = pafs.FileSystem.from_uri(str(location))
+        upload_build(Path(folder) / BUILDS_DIR / published.build_id, filesystem, root)
+        if duckdb_target:
+            copy_to_duckdb(published.duckdb_path, duckdb_target, list(tables), statements or [])
+    return published
+
+
+def upload_build(build: Path, filesystem: pafs.FileSystem, root: str) -> None:
+    """Upload a verified build to `root` on a pyarrow filesystem (S3, GCS, local, ...).
+
+    Object stores have no links or folder renames, so the build goes to
+    `builds/<build id>/` first, then each file is copied to its stable name
+    (`ai_footprints.duckdb`, `parquet/<table>.parquet`), and `CURRENT` names the build.
+    Each object is replaced whole, but not all at once: a reader listing the files
+    during an upload can meet two builds; read `CURRENT` and `builds/<id>/` to avoid that.
+    """
+    local = pafs.LocalFileSystem()
+    uploaded = f"{root.rstrip('/')}/{BUILDS_DIR}/{build.name}"
+    pafs.copy_files(str(build), uploaded, source_filesystem=local, destination_filesystem=filesystem)
+    filesystem.create_dir(f"{root.rstrip('/')}/{PARQUET_DIR}", recursive=True)  # a no-op on object stores
+    for name in (DUCKDB_FILE, PARQUET_DIR):
+        pafs.copy_files(
+            f"{uploaded}/{name}",
+            f"{root.rstrip('/')}/{name}",
+            source_filesystem=filesystem,
+            destination_filesystem=filesystem,
+        )
+    with filesystem.open_output_stream(f"{root.rstrip('/')}/CURRENT") as stream:
+        stream.write(f"{build.name}\n".encode())
+
+
+def copy_to_duckdb(published: Path, target: str, tables: list[str], statements: list[str]) -> None:
+    """Replace the tables, macros and views of another DuckDB database with the published
+    ones, in one transaction. `target` is a path, or `md:<database>` for MotherDuck (which
+    needs the motherduck extension and a MOTHERDUCK_TOKEN)."""
+    with duckdb.connect(target) as connection:
+        connection.execute(f"ATTACH {_sql_text(str(published))} AS published (READ_ONLY)")
+        connection.execute("BEGIN TRANSACTION")
+        for name in tables:
+            connection.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM published."{name}"')
+        for statement in statements:
+            if statement.startswith("CREATE "):
+                connection.execute(statement.replace("CREATE ", "CREATE OR REPLACE ", 1))
+        connection.execute("COMMIT")
+        connection.execute("DETACH published")

@@ -7,7 +7,9 @@ none is raised early, so that one run reports them all.
 
 from __future__ import annotations
 
-import re
+import concurrent.futures
+import multiprocessing
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,73 +37,91 @@ Model = TypeVar("Model", bound=BaseModel)
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_NESTING_DEPTH = 8
 MAX_FIGURES_PER_DOCUMENT = 5_000
+# Trees larger than this are read by several processes (the real sources, about 3 MB, are not).
+PARALLEL_LOAD_BYTES = 16 * 1024 * 1024
+MAX_LOAD_WORKERS = 8
+LOAD_CHUNK_FILES = 20
 
-# libyaml's parser where PyYAML has it (it ships in PyYAML's wheels): many times faster.
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# libyaml's parser where PyYAML has it (it ships in PyYAML's wheels); only its event stream is used.
+_Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_NULLS = frozenset({"", "null", "Null", "NULL"})
+_BOOLEANS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 
 
-class _SourceLoader(_SafeLoader):  # type: ignore[misc,valid-type]
-    """SafeLoader that keeps every scalar as written, except null and true/false.
+class _UnsafeYamlError(Exception):
+    """A file that is well-formed YAML but not allowed as a source."""
 
-    Numbers stay text so that their digits survive ("2379" keeps its precision),
-    dates stay text, `~` stays the qualifier it means here rather than null, and
-    repeated or non-text keys are refused. `_structure_problem` has already refused
-    aliases, explicit tags and deep nesting before this loader sees a file.
+
+def _problem_at(event: yaml.Event, message: str) -> _UnsafeYamlError:
+    return _UnsafeYamlError(f"{message} (line {event.start_mark.line + 1})")
+
+
+def parse_source_yaml(text: str) -> Any:
+    """The data of one YAML document, built straight from libyaml's event stream.
+
+    Every scalar stays the text written ("2379" keeps its digits, "2024-01" stays a
+    string, `~` stays the qualifier it means here); only plain null and true/false are
+    resolved. Refused, with the line: explicit tags (`!!python/...`, `!!binary`),
+    aliases (they allow exponential "billion laughs" documents), keys that are not
+    plain text, repeated keys, more than one document, and nesting deeper than
+    MAX_NESTING_DEPTH. Building from events needs no recursion (libyaml's own composer
+    recurses in C and crashes the interpreter on very deep input) and is several times
+    faster than PyYAML's constructors.
     """
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        # A repeated key would silently keep the last value; refuse it instead.
-        seen = set()
-        for key_node, _ in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise yaml.constructor.ConstructorError(
-                    None, None, "a key must be plain text, not a list or mapping", key_node.start_mark
-                )
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"the key '{key}' appears twice in one mapping", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-_SourceLoader.yaml_implicit_resolvers = {}
-_SourceLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:null|Null|NULL|)$"), ["n", "N", ""])
-_SourceLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool",
-    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"),
-)
-
-_OPENING = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
-_CLOSING = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
-
-
-def _structure_problem(text: str) -> str | None:
-    """What makes a file unsafe to compose, from libyaml's event stream (which needs
-    no recursion): nesting deeper than the limit (libyaml's composer recurses in C and
-    crashes the interpreter on very deep input), aliases (they allow exponential
-    "billion laughs" documents, and no source needs them) and explicit tags (`!!python/...`,
-    `!!binary`: a source is plain text, lists and mappings)."""
-    depth = 0
-    for event in yaml.parse(text, Loader=_SafeLoader):
-        if isinstance(event, yaml.AliasEvent):
-            return f"uses a YAML alias (*{event.anchor}) at line {event.start_mark.line + 1}: aliases are not allowed"
-        if isinstance(event, _CLOSING):
-            depth -= 1
-            continue
-        tag = getattr(event, "tag", None)
-        if tag is not None and isinstance(event, (yaml.ScalarEvent, *_OPENING)):
-            return f"uses the YAML tag {tag} at line {event.start_mark.line + 1}: tags are not allowed"
-        if isinstance(event, _OPENING):
-            depth += 1
-            if depth > MAX_NESTING_DEPTH:
-                return (
-                    f"nests lists and mappings more than {MAX_NESTING_DEPTH} levels deep "
-                    f"(line {event.start_mark.line + 1})"
-                )
-    return None
+    parser = _Parser(text)
+    # One entry per open collection: [container, key waiting for its value, whether a key is waiting]
+    stack: list[list[Any]] = []
+    root: Any = None
+    documents = 0
+    try:
+        while (event := parser.get_event()) is not None:
+            kind = event.__class__
+            if kind is yaml.ScalarEvent:
+                if event.tag is not None:
+                    raise _problem_at(event, f"uses the YAML tag {event.tag}: tags are not allowed")
+                value: Any = event.value
+                if event.implicit[0]:  # plain, not quoted
+                    if value in _NULLS:
+                        value = None
+                    elif value in _BOOLEANS:
+                        value = _BOOLEANS[value]
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                if event.tag is not None:
+                    raise _problem_at(event, f"uses the YAML tag {event.tag}: tags are not allowed")
+                if len(stack) == MAX_NESTING_DEPTH:
+                    raise _problem_at(event, f"nests lists and mappings more than {MAX_NESTING_DEPTH} levels deep")
+                stack.append([{} if kind is yaml.MappingStartEvent else [], None, False])
+                continue
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                value = stack.pop()[0]
+            elif kind is yaml.AliasEvent:
+                raise _problem_at(event, f"uses a YAML alias (*{event.anchor}): aliases are not allowed")
+            elif kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise _problem_at(event, "holds more than one YAML document")
+                continue
+            else:
+                continue
+            if not stack:
+                root = value
+                continue
+            top = stack[-1]
+            container = top[0]
+            if container.__class__ is list:
+                container.append(value)
+            elif not top[2]:
+                if value.__class__ is dict or value.__class__ is list:
+                    raise _problem_at(event, "has a key that is a list or mapping: keys must be plain text")
+                if value in container:
+                    raise _problem_at(event, f"repeats the key '{value}' in one mapping")
+                top[1], top[2] = value, True
+            else:
+                container[top[1]] = value
+                top[2] = False
+    finally:
+        parser.dispose()
+    return root
 
 
 def read_yaml(path: Path, display: str) -> tuple[Any, list[SourceProblem]]:
@@ -125,10 +145,9 @@ def read_yaml(path: Path, display: str) -> tuple[Any, list[SourceProblem]]:
         line = data[: exc.start].count(b"\n") + 1
         return problem(f"is not valid UTF-8 text ({exc.reason} at byte {exc.start}, line {line})")
     try:
-        unsafe = _structure_problem(text)
-        if unsafe is not None:
-            return problem(unsafe)
-        return yaml.load(text, Loader=_SourceLoader), []
+        return parse_source_yaml(text), []
+    except _UnsafeYamlError as exc:
+        return problem(str(exc))
     except yaml.YAMLError as exc:
         message = " ".join(str(exc).split())
         return problem(f"is not valid YAML: {message}")
@@ -300,6 +319,7 @@ def load_sources(root: Path) -> LoadedSources:
     paths = sorted(documents_dir.iterdir()) if documents_dir.is_dir() else []
     if not documents_dir.is_dir():
         loaded.problems.append(SourceProblem(display(documents_dir), None, None, "is missing"))
+    readable = []
     for path in paths:
         if path.name.startswith("."):
             continue
@@ -310,17 +330,44 @@ def load_sources(root: Path) -> LoadedSources:
                 )
             )
             continue
-        data, problems = read_yaml(path, display(path))
-        if problems:
-            loaded.problems.extend(problems)
-            continue
-        if not isinstance(data, dict):
-            loaded.problems.append(SourceProblem(display(path), None, None, "must be a YAML mapping of document keys"))
-            continue
-        document, problems = _validate_document(data, display(path), path.stem)
+        readable.append((path, display(path)))
+    for document, problems in _load_documents(readable):
         loaded.problems.extend(problems)
-        loaded.documents.append((display(path), document))
+        if document is not None:
+            loaded.documents.append(document)
     return loaded
+
+
+def _load_document(path: Path, display: str) -> tuple[tuple[str, DocumentIn] | None, list[SourceProblem]]:
+    data, problems = read_yaml(path, display)
+    if problems:
+        return None, problems
+    if not isinstance(data, dict):
+        return None, [SourceProblem(display, None, None, "must be a YAML mapping of document keys")]
+    document, problems = _validate_document(data, display, path.stem)
+    return (display, document), problems
+
+
+def _load_chunk(
+    chunk: list[tuple[Path, str]],
+) -> list[tuple[tuple[str, DocumentIn] | None, list[SourceProblem]]]:
+    return [_load_document(path, display) for path, display in chunk]
+
+
+def _load_documents(
+    readable: list[tuple[Path, str]],
+) -> Iterable[tuple[tuple[str, DocumentIn] | None, list[SourceProblem]]]:
+    """Each document read and checked, in order; over several processes when the tree is
+    large enough to repay starting them (parsing and validating is pure Python)."""
+    workers = min(os.cpu_count() or 1, MAX_LOAD_WORKERS)
+    size = sum(path.stat().st_size for path, _ in readable if path.is_file() and not path.is_symlink())
+    if workers < 2 or size < PARALLEL_LOAD_BYTES:
+        return _load_chunk(readable)
+    chunks = [readable[start : start + LOAD_CHUNK_FILES] for start in range(0, len(readable), LOAD_CHUNK_FILES)]
+    # spawn, not fork: the parent may already run polars' and DuckDB's threads.
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return [result for chunk in pool.map(_load_chunk, chunks) for result in chunk]
 
 
 RAW_FIGURE_COLUMNS = [

@@ -1,0 +1,54 @@
+"""The build without orchestration: the same reads, conversions, checks and writes as
+`ai-footprints build`, as one plain script over the library's polars and DuckDB functions.
+
+The benchmark compares the build against it, so the difference is what Dagster costs.
+    python -m bench.bare_build <sources> <warehouse>
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from pipelines.lib import sql
+from pipelines.lib.annual import annual_metrics
+from pipelines.lib.charts import CHARTS, save
+from pipelines.lib.claims import claim_checks
+from pipelines.lib.derive import training_runs
+from pipelines.lib.errors import raise_if_any
+from pipelines.lib.locations import PROJECT_ROOT
+from pipelines.lib.normalise import normalise_all
+from pipelines.lib.publish import publish
+from pipelines.lib.ratios import intensities, per_request
+from pipelines.lib.release import INFO_TABLE, info_frame, release_info
+from pipelines.lib.sources import load_sources, raw_frames
+from schemas.tables import PUBLISHED_TABLES, RELEASE_INFO
+
+
+def main(sources: Path, warehouse: Path) -> None:
+    loaded = load_sources(sources)
+    raise_if_any(loaded.problems)
+    normalised, problems = normalise_all(raw_frames(loaded))
+    raise_if_any(problems)
+    figures = normalised["figures"]
+    runs = training_runs(figures, normalised["factors"])
+    annual = annual_metrics(figures, normalised["sources"])
+    tables = {
+        **normalised,
+        "training_runs": runs,
+        "annual_metrics": annual,
+        "per_request": per_request(figures),
+        "intensities": intensities(annual),
+        "claim_checks": claim_checks(figures, normalised["sources"], normalised["entities"], runs, annual),
+    }
+    for name, frame in tables.items():
+        PUBLISHED_TABLES[name].validate(frame, lazy=True)
+    info = release_info(PROJECT_ROOT, sources, "unreleased")
+    tables[INFO_TABLE] = info_frame(info, {name: frame.height for name, frame in tables.items()})
+    publish(tables, {**PUBLISHED_TABLES, INFO_TABLE: RELEASE_INFO}, warehouse, sql.statements())
+    for name, (table, draw) in CHARTS.items():
+        save(draw(tables[table]), warehouse / "charts", name)
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]), Path(sys.argv[2]))
