@@ -25,6 +25,12 @@ WIDTH_IN = 10.0
 CAPTION_SOURCES = 6
 
 
+# A chart shows at most this many rows (runs, or subjects per source): beyond it labels
+# overlap and drawing time grows with the data; the tables hold every row.
+MAX_CHART_ROWS = 50
+MAX_CHART_LINES = 16  # series per panel of a line chart, the largest first
+
+
 def _caption(figure: Figure, source_ids: list[str], what: str) -> None:
     names = sorted(set(source_ids))
     shown = ", ".join(names[:CAPTION_SOURCES]) + (
@@ -34,7 +40,8 @@ def _caption(figure: Figure, source_ids: list[str], what: str) -> None:
 
 
 def company_water_and_electricity(annual: pl.DataFrame) -> Figure:
-    """Organisations' water and electricity by year, one line per series (boundary in the legend)."""
+    """Organisations' water and electricity by year, one line per series (boundary in the legend);
+    the MAX_CHART_LINES largest series per panel."""
     figure, axes = plt.subplots(1, 2, figsize=(WIDTH_IN, 4.8))
     used: list[str] = []
     panels = [
@@ -45,10 +52,12 @@ def company_water_and_electricity(annual: pl.DataFrame) -> Figure:
         data = annual.filter(pl.col("metric").is_in(metrics) & (pl.col("subject") != ""))
         lines = (
             data.group_by("subject", "metric", "scope", maintain_order=True)
-            .agg(pl.len().alias("n"))
+            .agg(pl.len().alias("n"), pl.col("value").max().alias("largest"))
             .filter(pl.col("n") >= 2)
+            .sort("largest", "subject", "metric", "scope", descending=[True, False, False, False], nulls_last=True)
+            .head(MAX_CHART_LINES)
         )
-        for subject, metric, scope, _ in lines.sort("subject", "metric", "scope").iter_rows():
+        for subject, metric, scope, _, _ in lines.sort("subject", "metric", "scope").iter_rows():
             series = data.filter(
                 (pl.col("subject") == subject) & (pl.col("metric") == metric) & (pl.col("scope") == scope)
             ).sort("year")
@@ -73,7 +82,7 @@ def company_water_and_electricity(annual: pl.DataFrame) -> Figure:
 
 
 def training_energy(runs: pl.DataFrame) -> Figure:
-    """Training runs by energy on a log scale: computed (with range) and reported."""
+    """Training runs by energy on a log scale (the largest MAX_CHART_ROWS): computed (with range) and reported."""
     rows = (
         runs.with_columns(
             pl.coalesce(
@@ -82,6 +91,7 @@ def training_energy(runs: pl.DataFrame) -> Figure:
         )
         .filter(pl.col("shown").is_not_null() & (pl.col("shown") > 0))
         .sort("shown")
+        .tail(MAX_CHART_ROWS)
     )
     figure, axis = plt.subplots(figsize=(WIDTH_IN, max(3.0, 0.28 * rows.height + 1.2)))
     labels = [f"{model} ({source[:38]})" for model, source in rows.select("model", "source_id").iter_rows()]
@@ -133,7 +143,7 @@ def training_energy(runs: pl.DataFrame) -> Figure:
 
 
 def per_request_footprints(per_request: pl.DataFrame) -> Figure:
-    """Per-request water and energy estimates by subject and source, with ranges."""
+    """Per-request water and energy estimates by subject and source (the largest MAX_CHART_ROWS), with ranges."""
     figure, axes = plt.subplots(1, 2, figsize=(WIDTH_IN * 1.25, 5.0))
     used: list[str] = []
     for axis, quantity, unit in ((axes[0], "water", "mL"), (axes[1], "energy", "Wh")):
@@ -147,6 +157,7 @@ def per_request_footprints(per_request: pl.DataFrame) -> Figure:
             rows.group_by("subject", "source_id")
             .agg(pl.col("shown").median(), pl.col("low").min(), pl.col("high").max(), pl.len().alias("n"))
             .sort("shown")
+            .tail(MAX_CHART_ROWS)
         )
         positions = list(range(points.height))
         shown = points["shown"].to_list()

@@ -308,21 +308,21 @@ def reported_change_checks(figures: pl.DataFrame, annual: pl.DataFrame) -> pl.Da
         & pl.col("period_end").is_not_null()
     ).with_columns(scope_key().alias("scope_key"), pl.col("period_end").dt.year().alias("year"))
     series = annual.filter(pl.col("yoy_change_pct").is_not_null()).with_columns(scope_key().alias("series_scope_key"))
+    # Series years by (subject, metric, year), so that each change meets only its own.
+    by_cell: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
+    for year in series.iter_rows(named=True):
+        by_cell.setdefault((year["subject"], year["metric"], year["year"]), []).append(year)
     rows = []
     for change in changes.iter_rows(named=True):
-        candidates = series.filter(
-            (pl.col("subject") == change["subject"])
-            & (pl.col("metric") == change["change_of"])
-            & (pl.col("year") == change["year"])
-        )
-        same_scope = candidates.filter(pl.col("series_scope_key") == change["scope_key"])
+        candidates = by_cell.get((change["subject"], change["change_of"], change["year"]), [])
+        same_scope = [year for year in candidates if year["series_scope_key"] == change["scope_key"]]
         # Boundaries are free text: where none matches, a series whose figure comes from the
         # change's own document is the one it describes, if there is exactly one.
-        same_document = candidates.filter(pl.col("source_id") == change["source_id"])
-        candidates = same_scope if same_scope.height else same_document
-        if candidates.height != 1:
+        same_document = [year for year in candidates if year["source_id"] == change["source_id"]]
+        candidates = same_scope or same_document
+        if len(candidates) != 1:
             continue  # no series, or several: nothing sure to compare with
-        match = candidates.row(0, named=True)
+        match = candidates[0]
         low, high = figure_interval(change)
         claimed = (low / 100, high / 100)
         computed = match["yoy_change_pct"] / 100

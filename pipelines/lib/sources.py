@@ -282,9 +282,29 @@ class LoadedSources:
     problems: list[SourceProblem] = field(default_factory=list)
 
 
+# The last tree read, by its files' names, sizes and modification times: `ai-footprints build`
+# checks the sources and then builds from them in one process, and need not read them twice.
+_last_read: tuple[tuple[object, ...], LoadedSources] | None = None
+
+
+def _tree_signature(root: Path) -> tuple[object, ...]:
+    files = sorted(path for path in root.rglob("*") if not path.is_dir())
+    return (root.resolve(), *((str(p), p.lstat().st_size, p.lstat().st_mtime_ns) for p in files))
+
+
 def load_sources(root: Path) -> LoadedSources:
-    """Read and check every file of a source tree on its own."""
+    """Read and check every file of a source tree on its own (again only if a file changed)."""
+    global _last_read
     root = Path(root)
+    signature = _tree_signature(root) if root.is_dir() else ()
+    if _last_read is not None and signature and _last_read[0] == signature:
+        return _last_read[1]
+    loaded = _read_tree(root)
+    _last_read = (signature, loaded) if signature else None
+    return loaded
+
+
+def _read_tree(root: Path) -> LoadedSources:
 
     def display(path: Path) -> str:
         return visible(f"{root.name}/{path.relative_to(root).as_posix()}")
