@@ -84,6 +84,8 @@ def _not_in_future(text: str) -> str:
 def _one_script_per_word(text: str) -> str:
     """A name whose word mixes Latin, Cyrillic or Greek letters ("Gооgle" with Cyrillic o's)
     looks like another name but never matches it."""
+    if text.isascii():  # Latin letters only
+        return text
     for word in text.split():
         scripts = {unicodedata.name(char, "").split(" ")[0] for char in word if char.isalpha()} & _LOOKALIKE_SCRIPTS
         if len(scripts) > 1:
@@ -106,7 +108,9 @@ class _Strict(BaseModel):
     @classmethod
     def _no_hidden_characters(cls, value: Any) -> Any:
         for text in value if isinstance(value, list) else [value]:
-            if isinstance(text, str) and (hidden := _HIDDEN.search(text)):
+            if not isinstance(text, str) or (text.isascii() and text.isprintable()):
+                continue  # plain printable ASCII holds none of them
+            if hidden := _HIDDEN.search(text):
                 raise ValueError(f"contains the invisible or control character U+{ord(hidden.group()):04X}: remove it")
         return value
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import dagster as dg
 
 from pipelines.lib.errors import raise_if_any
-from pipelines.lib.sources import load_sources, raw_frames
+from pipelines.lib.sources import forget_last_read, load_sources, raw_frames
 from pipelines.metadata import frame_metadata
 from pipelines.resources import SourcesResource
 
@@ -30,6 +30,9 @@ RAW_DESCRIPTIONS = {
 )
 def raw_sources(source_tree: SourcesResource) -> Iterator[dg.Output]:
     loaded = load_sources(source_tree.path)
+    forget_last_read()  # later steps need the frames, not the parsed models
     raise_if_any(loaded.problems)
-    for name, frame in raw_frames(loaded).items():
+    frames = raw_frames(loaded)
+    del loaded
+    for name, frame in frames.items():
         yield dg.Output(frame, output_name=name, metadata=frame_metadata(frame))
