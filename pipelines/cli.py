@@ -120,7 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from pipelines.lib.release import check_version
 
         try:
-            check_version(arguments.version) if arguments.version else None
+            if arguments.version:  # empty means today's, which is generated
+                check_version(arguments.version)
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1

@@ -104,7 +104,6 @@ def run_build(
     them run at once) with a temporary Dagster instance, and prints the summary at the end.
     """
     started = time.monotonic()
-    assets = [*ALL_ASSETS, *([release] if release_config is not None else [])]
     run_config: dict = {}
     if release_config is not None:
         run_config["ops"] = {"published__release": {"config": release_config}}
@@ -121,6 +120,7 @@ def run_build(
             with dg.execute_job(job, instance=instance, run_config=run_config, raise_on_error=False) as result:
                 return _summarise(result, warehouse, started)
     run_config["loggers"] = {"progress": {}}
+    assets = [*ALL_ASSETS, *([release] if release_config is not None else [])]
     definitions = dg.Definitions(
         assets=assets,
         asset_checks=SCHEMA_CHECKS,

@@ -6,7 +6,7 @@ import dagster as dg
 import polars as pl
 
 from pipelines.lib import sql
-from pipelines.lib.publish import publish_to
+from pipelines.lib.publish import DUCKDB_FILE, PARQUET_DIR, publish_to
 from pipelines.lib.release import INFO_TABLE, info_frame, release_info
 from pipelines.metadata import column_schema, markdown_table
 from pipelines.resources import PROJECT_ROOT, SourcesResource, WarehouseResource
@@ -83,8 +83,8 @@ def warehouse(
     )
     return dg.MaterializeResult(
         metadata={
-            "dagster/uri": dg.MetadataValue.path(f"{warehouse_root.root}/ai_footprints.duckdb"),
-            "parquet": dg.MetadataValue.path(f"{warehouse_root.root}/parquet"),
+            "dagster/uri": dg.MetadataValue.path(f"{warehouse_root.root}/{DUCKDB_FILE}"),
+            "parquet": dg.MetadataValue.path(f"{warehouse_root.root}/{PARQUET_DIR}"),
             "build": dg.MetadataValue.text(published.build_id),
             "dagster/row_count": dg.MetadataValue.int(sum(published.row_counts.values())),
             "preview": dg.MetadataValue.md(markdown_table(preview)),

@@ -30,7 +30,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,10 +67,8 @@ class PublishError(Exception):
 
 @dataclass(frozen=True)
 class PublishedWarehouse:
-    root: Path  # for an object-store warehouse, the local folder the build was verified in
+    root: Path  # for an object-store warehouse, the local folder the build was verified in (removed since)
     build_id: str
-    duckdb_path: Path
-    parquet_dir: Path
     row_counts: dict[str, int]
 
 
@@ -137,19 +135,19 @@ def _verify(staging: Path, tables: dict[str, pl.DataFrame]) -> dict[str, int]:
     return counts
 
 
-def _sync(folder: Path) -> None:
-    """Flush a build's files and folders to disk before it is published."""
-    for path in sorted(folder.rglob("*"), reverse=True):
-        descriptor = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
-    descriptor = os.open(folder, os.O_RDONLY)
+def _fsync(path: Path) -> None:
+    """Flush one file or folder (its entries) to disk."""
+    descriptor = os.open(path, os.O_RDONLY)
     try:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def _sync(folder: Path) -> None:
+    """Flush a build's files and folders to disk before it is published."""
+    for path in [*sorted(folder.rglob("*"), reverse=True), folder]:
+        _fsync(path)
 
 
 @contextmanager
@@ -211,7 +209,7 @@ def publish(
         raise PublishError(
             f"could not write the warehouse at {root}: {reason}; the published warehouse is unchanged"
         ) from exc
-    return PublishedWarehouse(root, build_id, root / DUCKDB_FILE, root / PARQUET_DIR, counts)
+    return PublishedWarehouse(root, build_id, counts)
 
 
 def _switch_current(root: Path, build_id: str) -> None:
@@ -219,11 +217,7 @@ def _switch_current(root: Path, build_id: str) -> None:
     link = root / f".{CURRENT_LINK}-{uuid.uuid4().hex}"
     link.symlink_to(Path(BUILDS_DIR) / build_id, target_is_directory=True)
     link.replace(root / CURRENT_LINK)
-    descriptor = os.open(root, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+    _fsync(root)
 
 
 def _link_entry_points(root: Path) -> None:
@@ -292,17 +286,14 @@ def publish_to(
     """Publish to a warehouse location (a path, a file:// URI or an object-store URI), then
     copy the tables to the DuckDB target when one is given."""
     local = local_path(location)
-    if local is not None:
-        published = publish(tables, schemas, local, statements)
-        if duckdb_target:
-            copy_to_duckdb(published.duckdb_path, duckdb_target, list(tables), statements or [])
-        return published
-    with tempfile.TemporaryDirectory(prefix="ai-footprints-") as folder:
+    # An object-store warehouse is built and verified in a local folder, then uploaded.
+    with nullcontext(str(local)) if local else tempfile.TemporaryDirectory(prefix="ai-footprints-") as folder:
         published = publish(tables, schemas, Path(folder), statements)
-        filesystem, root = pafs.FileSystem.from_uri(str(location))
-        upload_build(Path(folder) / BUILDS_DIR / published.build_id, filesystem, root)
+        if local is None:
+            filesystem, root = pafs.FileSystem.from_uri(str(location))
+            upload_build(published.root / BUILDS_DIR / published.build_id, filesystem, root)
         if duckdb_target:
-            copy_to_duckdb(published.duckdb_path, duckdb_target, list(tables), statements or [])
+            copy_to_duckdb(published.root / DUCKDB_FILE, duckdb_target, list(tables), statements or [])
     return published
 
 

@@ -288,8 +288,8 @@ _last_read: tuple[tuple[object, ...], LoadedSources] | None = None
 
 
 def _tree_signature(root: Path) -> tuple[object, ...]:
-    files = sorted(path for path in root.rglob("*") if not path.is_dir())
-    return (root.resolve(), *((str(p), p.lstat().st_size, p.lstat().st_mtime_ns) for p in files))
+    entries = sorted((str(path), path.lstat()) for path in root.rglob("*") if not path.is_dir())
+    return (root.resolve(), *((name, stat.st_size, stat.st_mtime_ns) for name, stat in entries))
 
 
 def load_sources(root: Path) -> LoadedSources:

@@ -8,7 +8,16 @@ import polars as pl
 import pytest
 
 from pipelines.lib.annual import annual_metrics
-from pipelines.lib.claims import claim_checks, figure_interval, interval_error
+from pipelines.lib.claims import (
+    _interval_exprs,
+    _point,
+    _point_expr,
+    _rounding_expr,
+    claim_checks,
+    figure_interval,
+    interval_error,
+    rounding_tolerance,
+)
 from pipelines.lib.derive import training_runs
 from pipelines.lib.normalise import normalise_all
 from pipelines.lib.sources import load_sources, raw_frames
@@ -32,6 +41,27 @@ def test_bounds_are_open_intervals() -> None:
     # A gap is relative to the smaller of the two values, whichever side it is on.
     assert interval_error((20.0, 20.0), (34.0, 34.0)) == pytest.approx(14 / 20)
     assert interval_error((34.0, 34.0), (20.0, 20.0)) == pytest.approx(14 / 20)
+
+
+def test_the_column_rules_of_cross_source_checks_match_the_row_rules() -> None:
+    """cross_source_checks computes rounding, intervals and points as polars expressions;
+    the other checks use the row-wise functions. The two must agree."""
+    texts = ["2379", "61", "100", "1.50", "2.4e7", "-0.5", "+3", "0", "0.000", "1200.0", "05", None]
+    frame = pl.DataFrame({"text": texts}).with_columns(_rounding_expr("text").alias("rounding"))
+    assert frame["rounding"].to_list() == pytest.approx([rounding_tolerance(text) for text in texts])
+    rows = [
+        {"value": 5.0, "low": None, "high": None, "qualifier": "="},
+        {"value": None, "low": 2.0, "high": 8.0, "qualifier": None},
+        {"value": 5.0, "low": None, "high": None, "qualifier": ">"},
+        {"value": 5.0, "low": None, "high": None, "qualifier": "<="},
+        {"value": 5.0, "low": 4.0, "high": 6.0, "qualifier": "~"},
+    ]
+    lower, upper = _interval_exprs("")
+    intervals = pl.DataFrame(rows).with_columns(lower.alias("lo"), upper.alias("hi"))
+    intervals = intervals.with_columns(_point_expr("lo", "hi").alias("point"))
+    for row, computed in zip(rows, intervals.iter_rows(named=True), strict=True):
+        assert (computed["lo"], computed["hi"]) == figure_interval(row)
+        assert computed["point"] == _point(figure_interval(row))
 
 
 def test_specification_finds_a_throughput_off_by_a_magnitude(source_tree: Path) -> None:

@@ -21,24 +21,15 @@ HEADER = "title: A hostile test document\npublisher: Tests\npublished: '2024-01-
 FIGURE = "- {id: f%d, subject: GPT-4, metric: training_energy, value: '1', unit: MWh}\n"
 
 
-def _huge_file(documents: Path) -> Path:
-    path = documents / "huge-file.yaml"
-    path.write_text(f"id: huge-file\n{HEADER}notes: {'x' * MAX_FILE_BYTES}\nfigures: []\n", encoding="utf-8")
-    return path
+def _text_file(name: str, text: Callable[[], str]) -> Callable[[Path], Path]:
+    """A case that is one text file in documents/, written when the test runs."""
 
+    def write(documents: Path) -> Path:
+        path = documents / name
+        path.write_text(text(), encoding="utf-8")
+        return path
 
-def _deep_flow_nesting(documents: Path) -> Path:
-    # Deep enough to crash libyaml's recursive composer (a segmentation fault) if it got there.
-    path = documents / "deep-flow-nesting.yaml"
-    path.write_text("notes: " + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
-    return path
-
-
-def _too_many_figures(documents: Path) -> Path:
-    path = documents / "too-many-figures.yaml"
-    figures = "".join(FIGURE % number for number in range(MAX_FIGURES_PER_DOCUMENT + 1))
-    path.write_text(f"id: too-many-figures\n{HEADER}figures:\n{figures}", encoding="utf-8")
-    return path
+    return write
 
 
 def _symbolic_link(documents: Path) -> Path:
@@ -49,32 +40,33 @@ def _symbolic_link(documents: Path) -> Path:
     return path
 
 
-def _not_yaml_extension(documents: Path) -> Path:
-    path = documents / "not-yaml-extension.yml"
-    path.write_text(f"id: not-yaml-extension\n{HEADER}figures: []\n", encoding="utf-8")
-    return path
-
-
 def _folder_named_yaml(documents: Path) -> Path:
     path = documents / "folder-named-yaml.yaml"
     path.mkdir()
     return path
 
 
-def _newline_in_file_name(documents: Path) -> Path:
-    path = documents / "newline-in-file-name\n.yaml"
-    path.write_text(f"id: newline-in-file-name\n{HEADER}figures: []\n", encoding="utf-8")
-    return path
-
-
 GENERATED: dict[str, Callable[[Path], Path]] = {
-    "huge-file": _huge_file,
-    "deep-flow-nesting": _deep_flow_nesting,
-    "too-many-figures": _too_many_figures,
+    "huge-file": _text_file(
+        "huge-file.yaml", lambda: f"id: huge-file\n{HEADER}notes: {'x' * MAX_FILE_BYTES}\nfigures: []\n"
+    ),
+    # Deep enough to crash libyaml's recursive composer (a segmentation fault) if it got there.
+    "deep-flow-nesting": _text_file("deep-flow-nesting.yaml", lambda: "notes: " + "[" * 100_000 + "]" * 100_000 + "\n"),
+    "too-many-figures": _text_file(
+        "too-many-figures.yaml",
+        lambda: (
+            f"id: too-many-figures\n{HEADER}figures:\n"
+            + "".join(FIGURE % number for number in range(MAX_FIGURES_PER_DOCUMENT + 1))
+        ),
+    ),
     "symbolic-link": _symbolic_link,
-    "not-yaml-extension": _not_yaml_extension,
+    "not-yaml-extension": _text_file(
+        "not-yaml-extension.yml", lambda: f"id: not-yaml-extension\n{HEADER}figures: []\n"
+    ),
     "folder-named-yaml": _folder_named_yaml,
-    "newline-in-file-name": _newline_in_file_name,
+    "newline-in-file-name": _text_file(
+        "newline-in-file-name\n.yaml", lambda: f"id: newline-in-file-name\n{HEADER}figures: []\n"
+    ),
 }
 
 
