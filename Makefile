@@ -1,21 +1,32 @@
-# Two commands from a fresh clone: `make build` and `make test`.
-# Every target sets up .venv (python3 -m venv + pip install -e '.[dev]') when it is
-# missing or pyproject.toml changed.
+# Two commands from a fresh clone: `make build` and `make test`. They need only python3 and make.
+# Every target first installs exactly the packages pinned in uv.lock into .venv (uv sync --locked),
+# with a pinned uv bootstrapped into .uv/ by pip.
 
 PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := .uv/bin/uv
+UV_STAMP := .uv/.uv-$(UV_VERSION)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+STAMP := $(VENV)/.synced
 UI_PORT ?= 3000
 UI_HOST ?= 127.0.0.1
 SIZES ?= 10000,100000,1000000
+WAREHOUSE ?= warehouse
+# uv uses this machine's python3 and never downloads an interpreter of its own.
+export UV_PYTHON_DOWNLOADS := never
+# The Dagster instance the build records its runs in and `make ui` shows.
+export DAGSTER_HOME ?= $(CURDIR)/.dagster
 
-.PHONY: build test release charts check ui lint format docs bench clean
+.PHONY: build test release charts check ui sql lock lint format docs bench clean
 
-$(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+$(UV_STAMP):
+	@test -x .uv/bin/python || $(PYTHON) -m venv .uv
+	.uv/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	@touch $(UV_STAMP)
+
+$(STAMP): pyproject.toml uv.lock $(UV_STAMP)
+	$(UV) sync --locked --extra dev --python $(PYTHON)
 	@touch $(STAMP)
 
 ## build: set up, then materialise every asset into warehouse/
@@ -39,10 +50,18 @@ charts: build
 check: $(STAMP)
 	$(BIN)/ai-footprints check
 
+## sql: the DuckDB shell on the built warehouse, read-only (WAREHOUSE= for another root)
+sql: $(STAMP)
+	@test -e $(WAREHOUSE)/ai_footprints.duckdb || { echo "no warehouse at $(WAREHOUSE): run make build first" >&2; exit 1; }
+	@$(BIN)/duckdb -readonly $(WAREHOUSE)/ai_footprints.duckdb
+
 ## ui: the Dagster UI on http://$(UI_HOST):$(UI_PORT) (this machine only, unless UI_HOST says otherwise)
 ui: $(STAMP)
-	@mkdir -p .dagster
-	DAGSTER_HOME=$(CURDIR)/.dagster $(BIN)/dagster dev -m pipelines.definitions -h $(UI_HOST) -p $(UI_PORT)
+	$(BIN)/dagster dev -m pipelines.definitions -h $(UI_HOST) -p $(UI_PORT)
+
+## lock: re-resolve every dependency to its newest allowed version and rewrite uv.lock
+lock: $(UV_STAMP)
+	$(UV) lock --upgrade --python $(PYTHON)
 
 ## bench: measure check, build, scale (SIZES=10000,100000,1000000) and queries; one JSON line each
 bench: $(STAMP)
@@ -57,9 +76,10 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) .dagster .pytest_cache .ruff_cache .bench
+	rm -rf $(VENV) .uv .pytest_cache .ruff_cache .bench
+	find .dagster -mindepth 1 -maxdepth 1 ! -name dagster.yaml -exec rm -rf {} +
 	find warehouse -mindepth 1 ! -name README.md -exec rm -rf {} +
 
-## docs: regenerate the data dictionary in README.md and docs/coverage.md
+## docs: regenerate docs/data-dictionary.md and docs/coverage.md
 docs: $(STAMP)
 	$(BIN)/python -m pipelines.docs
