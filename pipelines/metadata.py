@@ -34,7 +34,8 @@ def column_schema(frame: pl.DataFrame, schema: pa.DataFrameSchema | None = None)
             dg.TableColumn(
                 name=name,
                 type=str(dtype),
-                description=columns[name].description if name in columns else None,
+                # The UI renders descriptions as markdown, where <figure id> would be an HTML tag.
+                description=markdown_cell(columns[name].description) if name in columns else None,
             )
             for name, dtype in frame.schema.items()
         ]

@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -19,6 +20,7 @@ from pipelines.assets import ALL_ASSETS
 from pipelines.assets.release import release
 from pipelines.checks import SCHEMA_CHECKS
 from pipelines.definitions import resources
+from pipelines.lib.locations import DEFAULT_DAGSTER_HOME
 
 
 class _ProgressHandler(logging.Handler):
@@ -54,17 +56,33 @@ def _progress_logger(total: int, started: float) -> dg.LoggerDefinition:
 EXECUTORS = ("in_process", "multiprocess")
 
 
+def _job_name(with_release: bool) -> str:
+    """The job of the code location that a build runs, so that the UI files its runs there."""
+    return "release" if with_release else "build_everything"
+
+
+@contextmanager
+def project_instance() -> Iterator[dg.DagsterInstance]:
+    """The Dagster instance in DAGSTER_HOME (the project's .dagster/ unless set), the one
+    `make ui` opens: every build's runs, materialisations and check results are kept there."""
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(DEFAULT_DAGSTER_HOME)))
+    home.mkdir(parents=True, exist_ok=True)
+    with dg.DagsterInstance.get() as instance:
+        yield instance
+
+
 def multiprocess_build_job() -> dg.JobDefinition:
     """The build job for the multiprocess executor, which rebuilds it in each step's process;
     where to read and write comes in the run config. The release asset joins when
     AI_FOOTPRINTS_RELEASE=1."""
     with_release = os.environ.get("AI_FOOTPRINTS_RELEASE") == "1"
+    name = _job_name(with_release)
     return dg.Definitions(
         assets=[*ALL_ASSETS, *([release] if with_release else [])],
         asset_checks=SCHEMA_CHECKS,
         resources=resources(),
-        jobs=[dg.define_asset_job("build", executor_def=dg.multiprocess_executor)],
-    ).get_job_def("build")
+        jobs=[dg.define_asset_job(name, executor_def=dg.multiprocess_executor)],
+    ).resolve_job_def(name)
 
 
 def _summarise(result: dg.ExecuteInProcessResult | dg.ExecuteJobResult, warehouse: str, started: float) -> int:
@@ -101,7 +119,8 @@ def run_build(
 
     in_process runs every step in this process and prints a line per finished step;
     multiprocess runs each step in its own process (steps without dependencies between
-    them run at once) with a temporary Dagster instance, and prints the summary at the end.
+    them run at once) and prints the summary at the end. Either way the run is recorded in
+    the project's Dagster instance (`project_instance`).
     """
     started = time.monotonic()
     run_config: dict = {}
@@ -114,11 +133,12 @@ def run_build(
             "warehouse_root": {"config": warehouse_config},
         }
         os.environ["AI_FOOTPRINTS_RELEASE"] = "1" if release_config is not None else "0"
-        with tempfile.TemporaryDirectory(prefix="ai-footprints-dagster-") as home:
-            instance = dg.DagsterInstance.local_temp(home)
-            job = dg.reconstructable(multiprocess_build_job)
-            with dg.execute_job(job, instance=instance, run_config=run_config, raise_on_error=False) as result:
-                return _summarise(result, warehouse, started)
+        job = dg.reconstructable(multiprocess_build_job)
+        with (
+            project_instance() as instance,
+            dg.execute_job(job, instance=instance, run_config=run_config, raise_on_error=False) as result,
+        ):
+            return _summarise(result, warehouse, started)
     run_config["loggers"] = {"progress": {}}
     assets = [*ALL_ASSETS, *([release] if release_config is not None else [])]
     definitions = dg.Definitions(
@@ -128,7 +148,10 @@ def run_build(
         # Only the progress logger: Dagster's console log would print stack traces; the
         # summary says what failed.
         loggers={"progress": _progress_logger(len(assets) + len(SCHEMA_CHECKS), started)},
+        jobs=[dg.define_asset_job(_job_name(release_config is not None))],
         executor=dg.in_process_executor,
     )
-    job = definitions.resolve_implicit_global_asset_job_def()
-    return _summarise(job.execute_in_process(run_config=run_config, raise_on_error=False), warehouse, started)
+    job = definitions.resolve_job_def(_job_name(release_config is not None))
+    with project_instance() as instance:
+        result = job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
+        return _summarise(result, warehouse, started)

@@ -33,7 +33,7 @@ TABLE_ASSETS = {
     group_name="published",
     ins={name: dg.AssetIn(key=key) for name, key in TABLE_ASSETS.items()},
     description=(
-        "ai_footprints.duckdb (tables, training macros, views) and parquet/<table>.parquet under the warehouse "
+        "`ai_footprints.duckdb` (tables, training macros, views) and `parquet/<table>.parquet` under the warehouse "
         "root: written as a new build, verified, and switched in whole only after every upstream asset and check "
         "has passed."
     ),

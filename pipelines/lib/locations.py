@@ -12,6 +12,9 @@ from urllib.parse import unquote
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SOURCES = PROJECT_ROOT / "sources"
 DEFAULT_WAREHOUSE = PROJECT_ROOT / "warehouse"
+# The Dagster instance that builds record their runs in and `make ui` opens, unless
+# DAGSTER_HOME names another.
+DEFAULT_DAGSTER_HOME = PROJECT_ROOT / ".dagster"
 
 
 def local_path(location: str | Path) -> Path | None:
