@@ -117,11 +117,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments.command == "check":
         return _check(arguments.sources)
     if arguments.command == "release":
-        from pipelines.lib.release import check_version
+        from pipelines.lib.release import check_new_version
 
         try:
             if arguments.version:  # empty means today's, which is generated
-                check_version(arguments.version)
+                check_new_version(arguments.warehouse, arguments.version)
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1

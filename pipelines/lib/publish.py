@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -49,6 +49,7 @@ DUCKDB_FILE = "ai_footprints.duckdb"
 PARQUET_DIR = "parquet"
 BUILDS_DIR = "builds"
 CURRENT_LINK = "current"
+CURRENT_FILE = "CURRENT"  # an object store's stand-in for the link: the published build's id
 STAGING_PREFIX = ".staging-"
 LOCK_FILE = ".publish.lock"
 # Written in the oldest storage format so that DuckDB 1.x clients (the CLI on PyPI
@@ -290,11 +291,47 @@ def publish_to(
     with nullcontext(str(local)) if local else tempfile.TemporaryDirectory(prefix="ai-footprints-") as folder:
         published = publish(tables, schemas, Path(folder), statements)
         if local is None:
-            filesystem, root = pafs.FileSystem.from_uri(str(location))
+            filesystem, root = warehouse_filesystem(location)
             upload_build(published.root / BUILDS_DIR / published.build_id, filesystem, root)
         if duckdb_target:
             copy_to_duckdb(published.root / DUCKDB_FILE, duckdb_target, list(tables), statements or [])
     return published
+
+
+def warehouse_filesystem(location: str | Path) -> tuple[pafs.FileSystem, str]:
+    """The pyarrow filesystem a warehouse location is on, and the root's path on it."""
+    local = local_path(location)
+    if local is not None:
+        return pafs.LocalFileSystem(), local.absolute().as_posix()
+    return pafs.FileSystem.from_uri(str(location))
+
+
+def published_parquet(location: str | Path) -> tuple[pafs.FileSystem, str]:
+    """The folder of the published build's Parquet files, on its filesystem: the build that
+    `current` (a local warehouse) or `CURRENT` (an object store) names, so that every table
+    read from it comes from one build even while another is published."""
+    filesystem, root = warehouse_filesystem(location)
+    if isinstance(filesystem, pafs.LocalFileSystem):
+        build = published_build(Path(root))
+    else:
+        try:
+            with filesystem.open_input_stream(f"{root}/{CURRENT_FILE}") as stream:
+                build = stream.read().decode().strip()
+        except FileNotFoundError:
+            build = None
+    if not build:
+        raise PublishError(f"nothing is published at {location}: build it first (ai-footprints build)")
+    return filesystem, f"{root}/{BUILDS_DIR}/{build}/{PARQUET_DIR}"
+
+
+def read_parquet_folder(filesystem: pafs.FileSystem, folder: str) -> dict[str, pl.DataFrame]:
+    """Every `<table>.parquet` in a folder on any pyarrow filesystem, by table name."""
+    listed = filesystem.get_file_info(pafs.FileSelector(folder))
+    tables = {}
+    for path in sorted(info.path for info in listed if info.path.endswith(".parquet")):
+        with filesystem.open_input_file(path) as handle:
+            tables[PurePosixPath(path).stem] = pl.read_parquet(handle)
+    return tables
 
 
 def upload_build(build: Path, filesystem: pafs.FileSystem, root: str) -> None:
@@ -317,7 +354,7 @@ def upload_build(build: Path, filesystem: pafs.FileSystem, root: str) -> None:
             source_filesystem=filesystem,
             destination_filesystem=filesystem,
         )
-    with filesystem.open_output_stream(f"{root.rstrip('/')}/CURRENT") as stream:
+    with filesystem.open_output_stream(f"{root.rstrip('/')}/{CURRENT_FILE}") as stream:
         stream.write(f"{build.name}\n".encode())
 
 

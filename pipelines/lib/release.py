@@ -15,7 +15,10 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import zipfile
+from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -23,8 +26,17 @@ from typing import Any
 
 import pandera.polars as pa
 import polars as pl
+import pyarrow.fs as pafs
 
-from pipelines.lib.publish import DUCKDB_FILE, PARQUET_DIR, write_duckdb_in_fresh_process
+from pipelines.lib.locations import local_path
+from pipelines.lib.publish import (
+    DUCKDB_FILE,
+    PARQUET_DIR,
+    published_parquet,
+    read_parquet_folder,
+    warehouse_filesystem,
+    write_duckdb_in_fresh_process,
+)
 
 RELEASES_DIR = "releases"
 CHECKSUMS_FILE = "SHA256SUMS"
@@ -61,13 +73,14 @@ class ReleaseInfo:
     git_commit: str | None
 
 
-def next_version(releases: Path, today: date) -> str:
+def next_version(existing: Iterable[str], today: date) -> str:
     """vYYYY.MM.DD, or vYYYY.MM.DD-2, -3 ... for further releases on one day."""
+    taken = set(existing)
     base = f"v{today:%Y.%m.%d}"
-    if not (releases / base).exists():
+    if base not in taken:
         return base
     number = 2
-    while (releases / f"{base}-{number}").exists():
+    while f"{base}-{number}" in taken:
         number += 1
     return f"{base}-{number}"
 
@@ -251,15 +264,22 @@ def _figure_values(frame: pl.DataFrame) -> dict[str, tuple[Any, ...]]:
     return {row[0]: row[1:] for row in frame.select("figure_id", "value", "low", "high", "unit").iter_rows()}
 
 
-def changelog(current: dict[str, pl.DataFrame], previous: Path | None, info: ReleaseInfo) -> str:
-    """Value-level changes against a previous release folder: documents, figures, row counts."""
+@dataclass(frozen=True)
+class PreviousRelease:
+    """The release a new one is compared with: its version and its tables."""
+
+    version: str
+    tables: dict[str, pl.DataFrame]
+
+
+def changelog(current: dict[str, pl.DataFrame], previous: PreviousRelease | None, info: ReleaseInfo) -> str:
+    """Value-level changes against a previous release: documents, figures, row counts."""
     lines = [f"# Changelog: {info.version}", ""]
-    if previous is None or not (previous / PARQUET_DIR).is_dir():
+    old = previous.tables if previous is not None else {}
+    if not old:
         lines += ["First release: nothing to compare with.", ""]
-        old: dict[str, pl.DataFrame] = {}
     else:
-        lines += [f"Compared with {previous.name}.", ""]
-        old = {path.stem: pl.read_parquet(path) for path in sorted((previous / PARQUET_DIR).glob("*.parquet"))}
+        lines += [f"Compared with {previous.version}.", ""]  # type: ignore[union-attr]
     if old:
         before = set(old["sources"]["source_id"]) if "sources" in old else set()
         after = set(current["sources"]["source_id"])
@@ -321,7 +341,7 @@ def write_release(
     statements: list[str],
     releases: Path,
     info: ReleaseInfo,
-    previous: Path | None,
+    previous: PreviousRelease | None,
 ) -> Path:
     """Write releases/<version>/ aside and move it into place; an existing version is an error."""
     target = releases / info.version
@@ -359,12 +379,84 @@ def _version_key(version: str) -> tuple[str, int]:
     return base, int(number or 1)
 
 
-def previous_release(releases: Path, version: str) -> Path | None:
-    """The latest release folder before `version`, if any."""
-    if not releases.is_dir():
-        return None
-    earlier = [p for p in releases.iterdir() if p.is_dir() and _VERSION.fullmatch(p.name)]
+def previous_version(existing: Iterable[str], version: str) -> str | None:
+    """The latest release version before `version`, if any (other names are ignored)."""
     earlier = sorted(
-        (p for p in earlier if _version_key(p.name) < _version_key(version)), key=lambda p: _version_key(p.name)
+        (name for name in existing if _VERSION.fullmatch(name) and _version_key(name) < _version_key(version)),
+        key=_version_key,
     )
     return earlier[-1] if earlier else None
+
+
+def release_versions(location: str | Path) -> set[str]:
+    """The versions released at a warehouse location: its `releases/<version>/` folders."""
+    filesystem, root = warehouse_filesystem(location)
+    listed = filesystem.get_file_info(pafs.FileSelector(f"{root}/{RELEASES_DIR}", allow_not_found=True))
+    return {info.base_name for info in listed if info.type == pafs.FileType.Directory}
+
+
+def check_new_version(location: str | Path, version: str) -> str:
+    """The version, if it is well formed and not yet released at the location."""
+    check_version(version)
+    if version in release_versions(location):
+        raise ValueError(f"release {version} exists already at {location}; give another --version")
+    return version
+
+
+@dataclass(frozen=True)
+class Released:
+    location: str  # the release folder: a local path, or the object store's URI
+    info: ReleaseInfo
+    previous: str | None
+    changelog: str
+
+
+def release_warehouse(
+    location: str,
+    schemas: dict[str, pa.DataFrameSchema],
+    statements: list[str],
+    project: Path,
+    sources: Path,
+    version: str = "",
+    previous: Path | None = None,
+    build_time: str = "",
+) -> Released:
+    """Release the published build of a warehouse location (a path, a file:// URI or an
+    object store) into `<location>/releases/<version>/`.
+
+    The tables are read from the published build, the release is written and verified in a
+    local folder (for an object store, a temporary one whose contents are then uploaded),
+    and it is compared with `previous` (a local release folder) or else with the latest
+    earlier release at the location.
+    """
+    filesystem, root = warehouse_filesystem(location)
+    releases = f"{root}/{RELEASES_DIR}"
+    existing = release_versions(location)
+    version = check_new_version(location, version) if version else next_version(existing, datetime.now(UTC).date())
+    published = read_parquet_folder(*published_parquet(location))
+    tables = {name: published[name] for name in schemas if name != INFO_TABLE}
+    # The warehouse says which sources it was built from; a release describes that, not today's tree.
+    info = release_info(project, sources, version, build_time or None, published[INFO_TABLE]["source_tree_hash"][0])
+    if previous is not None:
+        compared = PreviousRelease(
+            previous.name, read_parquet_folder(pafs.LocalFileSystem(), str(previous / PARQUET_DIR))
+        )
+    elif earlier := previous_version(existing, version):
+        compared = PreviousRelease(earlier, read_parquet_folder(filesystem, f"{releases}/{earlier}/{PARQUET_DIR}"))
+    else:
+        compared = None
+    local = local_path(location)
+    with (
+        nullcontext(str(local / RELEASES_DIR)) if local else tempfile.TemporaryDirectory(prefix="ai-footprints-") as out
+    ):
+        folder = write_release(tables, schemas, statements, Path(out), info, compared)
+        text = (folder / CHANGELOG_FILE).read_text(encoding="utf-8")
+        if local is None:
+            pafs.copy_files(
+                str(folder),
+                f"{releases}/{version}",
+                source_filesystem=pafs.LocalFileSystem(),
+                destination_filesystem=filesystem,
+            )
+    where = str(folder) if local else f"{str(location).partition('?')[0].rstrip('/')}/{RELEASES_DIR}/{version}"
+    return Released(where, info, compared.version if compared else None, text)

@@ -6,6 +6,7 @@ import hashlib
 import subprocess
 import sys
 import zipfile
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -145,11 +146,13 @@ def test_a_second_release_on_one_day_gets_a_suffix(source_tree: Path, tmp_path: 
     assert len(names) == 2 and names[1] == f"{names[0]}-2"
 
 
-def test_the_previous_release_is_found_by_version_order(tmp_path: Path) -> None:
-    from pipelines.lib.release import previous_release
+def test_the_previous_release_is_found_by_version_order() -> None:
+    from pipelines.lib.release import next_version, previous_version
 
-    for name in ("v2026.01.01", "v2026.01.01-2", "v2026.01.01-9", "v2026.01.01-10", "v2026.01.02", "notes"):
-        (tmp_path / name).mkdir()
-    assert previous_release(tmp_path, "v2026.01.01-11").name == "v2026.01.01-10"
-    assert previous_release(tmp_path, "v2026.01.02").name == "v2026.01.01-10"
-    assert previous_release(tmp_path, "v2026.01.01") is None
+    existing = {"v2026.01.01", "v2026.01.01-2", "v2026.01.01-9", "v2026.01.01-10", "v2026.01.02", "notes"}
+    assert previous_version(existing, "v2026.01.01-11") == "v2026.01.01-10"
+    assert previous_version(existing, "v2026.01.02") == "v2026.01.01-10"
+    assert previous_version(existing, "v2026.01.01") is None
+    assert next_version(existing, date(2026, 1, 2)) == "v2026.01.02-2"
+    assert next_version({"v2026.01.01", "v2026.01.01-2"}, date(2026, 1, 1)) == "v2026.01.01-3"
+    assert next_version(existing, date(2026, 1, 3)) == "v2026.01.03"
