@@ -2,7 +2,7 @@
 
 One schema per table: column types, nullability, allowed values, keys, and a
 description and unit per column. The asset checks, the DuckDB column comments and
-the README's data dictionary are generated from these, so they are written once.
+docs/data-dictionary.md are generated from these, so they are written once.
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ FIGURES = table(
 TRAINING_RUNS = table(
     "training_runs",
     "One row per (model, source document) that gives accelerator-hours or a reported training footprint; "
-    "computed by the contract's formulas beside what the document reports.",
+    "computed by the formulas of docs/methods.md beside what the document reports.",
     ["model", "source_id"],
     {
         "model": column(pl.String, "Model entity."),
@@ -319,7 +319,12 @@ CLAIM_CHECKS = table(
     "agreement.",
     ["check_id"],
     {
-        "check_id": column(pl.String, "<kind>:<figure_id of the claim>."),
+        "check_id": column(
+            pl.String,
+            "<kind>:<what is checked>: the claim's figure_id (restatement, physics, specification, "
+            "reported_change), <model>@<source_id>:<output column> (bottom_up), or both figure_ids joined by | "
+            "(cross_source).",
+        ),
         "kind": column(
             pl.String,
             "restatement, physics, specification, bottom_up, reported_change or cross_source.",

@@ -1,4 +1,4 @@
-"""Charts layer: PNG and SVG charts of the derived tables, shown in the UI and linked from the README."""
+"""Charts layer: PNG and SVG charts of the derived tables, shown in the UI and in docs/pipeline.md."""
 
 import base64
 

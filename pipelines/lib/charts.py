@@ -204,7 +204,7 @@ def claim_check_status(checks: pl.DataFrame) -> Figure:
     axis.legend(fontsize=7)
     figure.tight_layout(rect=(0, 0.16, 1, 1))
     sources = [figure_id.split("/")[0] for ids in checks["figure_ids"].to_list() for figure_id in ids]
-    _caption(figure, sources, "claim_checks; tolerances per kind in the README")
+    _caption(figure, sources, "claim_checks; tolerances per kind in docs/methods.md")
     return figure
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +22,7 @@ from pipelines.cli import main
 from pipelines.definitions import defs, resources
 from pipelines.lib.reading import connect
 from schemas.tables import PUBLISHED_TABLES
-from tests.conftest import SOURCES, figure, write_document
+from tests.conftest import PROJECT_ROOT, SOURCES, figure, write_document
 
 pytestmark = pytest.mark.integration
 
@@ -44,6 +46,7 @@ CONTRACT_COLUMNS = {
         "tolerance", "status", "explanation",
     ],
 }  # fmt: skip
+README_SQL = re.findall(r"```sql\n(.*?)```", (PROJECT_ROOT / "README.md").read_text(encoding="utf-8"), re.DOTALL)
 KEPU = "kepu-2024-training-24-million-kwh"
 NQFZW = "nqfzw-2025-ai-energy-limit-2"
 US_GALLON_M3 = 3.785411784e-3
@@ -329,3 +332,39 @@ def test_every_chart_renders_as_png_and_svg(warehouse: Path) -> None:
         assert png.read_bytes().startswith(b"\x89PNG") and png.stat().st_size > 10_000, name
         text = svg.read_text(encoding="utf-8")
         assert text.lstrip().startswith("<?xml") and "Sources: " in text, name
+
+
+def test_the_readme_asks_its_questions_of_the_published_tables() -> None:
+    reading = [
+        block
+        for block in README_SQL
+        if any(re.search(rf"\b(FROM|JOIN)\s+{name}\b", block) for name in PUBLISHED_TABLES)
+    ]
+    assert len(README_SQL) >= 6 and len(reading) >= 5, README_SQL
+
+
+@pytest.mark.parametrize("block", README_SQL, ids=[f"block{number}" for number in range(1, len(README_SQL) + 1)])
+def test_every_sql_block_of_the_readme_answers_on_a_fresh_build(db: duckdb.DuckDBPyConnection, block: str) -> None:
+    cursor = db.cursor()
+    for statement in cursor.extract_statements(block):
+        rows = cursor.execute(statement).fetchall()
+        assert rows, f"no answer to:\n{block}"
+
+
+def test_the_readme_macro_example_gives_the_values_its_comments_state(db: duckdb.DuckDBPyConnection) -> None:
+    (block,) = [block for block in README_SQL if "training_energy_mwh(" in block]
+    (row,) = db.cursor().execute(block).fetchall()
+    # 1e6 h × 400 W × 1.1 = 440 MWh; 440 MWh × 0.4 t/MWh = 176 t; 440/1.1 × 1.8 + 440 × 3.1 = 720 + 1364 m³.
+    assert row == pytest.approx((440, 176, 2084))
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_sql_opens_the_warehouse_read_only(warehouse: Path, db: duckdb.DuckDBPyConnection) -> None:
+    result = subprocess.run(
+        ["make", "-s", "--no-print-directory", "sql", f"WAREHOUSE={warehouse}"],
+        input="SELECT count(*) AS n FROM figures;\nCREATE TABLE scratch (a INTEGER);\n",
+        cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    (figures,) = db.cursor().execute("SELECT count(*) FROM figures").fetchone()  # type: ignore[misc]
+    assert re.search(rf"\b{figures}\b", result.stdout), result.stdout + result.stderr
+    assert "read-only" in result.stderr, result.stderr
