@@ -115,13 +115,61 @@ class _Strict(BaseModel):
         return value
 
 
+MetricKind = Literal["amount", "rate", "intensity", "share", "change", "multiple", "count", "property"]
+# Kinds whose figures are relative to another metric, named in the figure's `relative_to`.
+RELATIVE_KINDS = ("share", "change", "multiple")
+PerRequestQuantity = Literal["energy", "water", "emissions"]
+
+
+class IntensityRole(_Strict):
+    """A metric divided by another of the same subject, year and boundary (water per kWh)."""
+
+    per: Annotated[str, Field(pattern=METRIC_ID_PATTERN)]
+    unit: NonEmpty
+
+
+class MetricUses(_Strict):
+    """Which derived tables read a metric's figures, and as what."""
+
+    training_runs: Annotated[str, Field(pattern=METRIC_ID_PATTERN)] | None = None  # the training_runs column stem
+    annual_metrics: bool = False
+    per_request: PerRequestQuantity | None = None  # given for one request
+    per_requests: PerRequestQuantity | None = None  # given for a stated number of requests
+    intensity: IntensityRole | None = None
+    specification: bool = False  # a hardware specification, compared across documents
+
+
+class MetricBounds(_Strict):
+    """Values in the canonical unit: outside `impossible_*` a figure is refused; outside
+    `implausible_*` it is reported and marked, not refused."""
+
+    impossible_below: NumberText | None = None
+    impossible_above: NumberText | None = None
+    implausible_below: NumberText | None = None
+    implausible_above: NumberText | None = None
+
+
 class MetricIn(_Strict):
     id: Annotated[str, Field(pattern=METRIC_ID_PATTERN)]
     description: NonEmpty
     unit: NonEmpty
+    kind: MetricKind
     # Extensions to the contract (optional keys):
+    relative_to: Annotated[str, Field(pattern=METRIC_ID_PATTERN)] | None = None  # fixed for all its figures
+    baseline: bool = False  # a change from a baseline period that each figure names
     substance: Literal["water"] | None = None
     signed: bool = False
+    accounting: bool = False  # its figures say how emissions are accounted (market- or location-based)
+    uses: MetricUses = MetricUses()
+    bounds: MetricBounds = MetricBounds()
+
+
+class DimensionValueIn(_Strict):
+    """One value of a figure dimension (boundaries.yaml, statistics.yaml ...)."""
+
+    id: Annotated[str, Field(pattern=METRIC_ID_PATTERN)]
+    description: NonEmpty
+    applies_to: list[EntityType] | None = None  # boundaries only: the entity types that may use it
 
 
 class EntityIn(_Strict):
@@ -161,7 +209,16 @@ class FigureIn(_Strict):
     hardware: Name | None = None
     scope: NonEmpty | None = None
     equals: NonEmpty | None = None
-    change_of: NonEmpty | None = None
+    # What the figure means, each a value of a vocabulary under sources/ (checked there):
+    boundary: NonEmpty | None = None
+    accounting: NonEmpty | None = None
+    statistic: NonEmpty | None = None
+    period_kind: NonEmpty | None = None
+    # For a share, change or multiple: the metric it is relative to, the baseline period,
+    # and the figure of the same document it refers to.
+    relative_to: NonEmpty | None = None
+    baseline: NonEmpty | None = None
+    reference: NonEmpty | None = None
     locator: NonEmpty | None = None
     quote: Annotated[str, Field(min_length=1, max_length=QUOTE_MAX_CHARS)] | None = None
 

@@ -14,14 +14,18 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.lib.errors import SourceError, SourceProblem
+from pipelines.lib.meaning import (
+    RELATIVE_KINDS,
+    check_bounds,
+    check_dimensions,
+    check_relative,
+    dimension_tables,
+    quote_problems,
+)
 from pipelines.lib.periods import PeriodError, parse_period
 from pipelines.lib.physics import EQUIVALENCES
 from pipelines.lib.sources import load_sources, raw_frames
 from pipelines.lib.units import UnitError, conversion_factors, dimensionality
-
-# A change figure says which metric changed; no other figure may.
-CHANGE_METRIC = "year_on_year_change"
-
 
 @dataclass
 class Stage:
@@ -51,6 +55,20 @@ def normalise_metrics(raw: pl.DataFrame) -> Stage:
         message=pl.lit("is defined more than once"),
         kind="metric",
     )
+    known = raw["id"].to_list()
+    for column, field in (("relative_to", "relative_to"), ("intensity_per", "uses.intensity.per")):
+        problems += _problems(
+            raw.filter(pl.col(column).is_not_null() & ~pl.col(column).is_in(known)),
+            field=field,
+            message=pl.format("'{}' is not a metric in metrics.yaml", pl.col(column)),
+            kind="metric",
+        )
+    problems += _problems(
+        raw.filter(pl.col("relative_to").is_not_null() & ~pl.col("kind").is_in(RELATIVE_KINDS)),
+        field="relative_to",
+        message=pl.format("belongs only to shares, changes and multiples; this is a {}", "kind"),
+        kind="metric",
+    )
     dimensions: list[str | None] = []
     for file, metric, unit in raw.select("file", "id", "unit").iter_rows():
         try:
@@ -63,10 +81,25 @@ def normalise_metrics(raw: pl.DataFrame) -> Stage:
         "description",
         "unit",
         pl.Series("dimension", dimensions, dtype=pl.String),
+        "kind",
+        "relative_to",
+        "baseline",
         "substance",
         "signed",
+        "accounting",
+        "training_column",
+        "annual_series",
+        "per_request",
+        "per_requests",
+        "intensity_per",
+        "intensity_unit",
+        "specification",
+        *(pl.col(name).cast(pl.Float64) for name in BOUND_COLUMNS),
     ).sort("metric")
     return Stage(frame, problems)
+
+
+BOUND_COLUMNS = ["impossible_below", "impossible_above", "implausible_below", "implausible_above"]
 
 
 def normalise_entities(raw: pl.DataFrame) -> Stage:
@@ -171,15 +204,29 @@ def _resolve(figures: pl.DataFrame, lookup: pl.DataFrame, column: str, entity: s
     )
 
 
-def normalise_figures(raw_figures: pl.DataFrame, metrics: pl.DataFrame, raw_entities: pl.DataFrame) -> Stage:
-    """Resolve names, convert units, parse periods; collect every problem."""
+def normalise_figures(
+    raw_figures: pl.DataFrame, metrics: pl.DataFrame, raw_entities: pl.DataFrame, dimensions: pl.DataFrame
+) -> Stage:
+    """Resolve names, convert units, parse periods, check what each figure means; collect
+    every problem."""
     lookup = entity_lookup(raw_entities)
     problems: list[SourceProblem] = []
     figures = raw_figures
 
     # Vocabularies.
     figures = figures.join(
-        metrics.select("metric", pl.col("unit").alias("canonical_unit"), "dimension", "substance", "signed"),
+        metrics.select(
+            "metric",
+            pl.col("unit").alias("canonical_unit"),
+            "dimension",
+            "substance",
+            "signed",
+            pl.col("kind").alias("metric_kind"),
+            pl.col("relative_to").alias("metric_relative_to"),
+            pl.col("baseline").alias("metric_baseline"),
+            pl.col("accounting").alias("metric_accounting"),
+            *(pl.col(name).cast(pl.String) for name in BOUND_COLUMNS),
+        ),
         on="metric",
         how="left",
     )
@@ -199,22 +246,6 @@ def normalise_figures(raw_figures: pl.DataFrame, metrics: pl.DataFrame, raw_enti
         figures.filter(pl.col("hardware").is_not_null() & (pl.col("hardware_type") != "hardware").fill_null(True)),
         field="hardware",
         message=pl.format("'{}' is not a hardware entity in entities.yaml", pl.col("hardware")),
-    )
-    known_metrics = metrics["metric"].to_list()
-    problems += _problems(
-        figures.filter((pl.col("metric") == CHANGE_METRIC) & pl.col("change_of").is_null()),
-        field="change_of",
-        message=pl.lit(f"is required for {CHANGE_METRIC}: name the metric that changed"),
-    )
-    problems += _problems(
-        figures.filter(pl.col("change_of").is_not_null() & (pl.col("metric") != CHANGE_METRIC)),
-        field="change_of",
-        message=pl.lit(f"belongs only to {CHANGE_METRIC} figures"),
-    )
-    problems += _problems(
-        figures.filter(pl.col("change_of").is_not_null() & ~pl.col("change_of").is_in(known_metrics)),
-        field="change_of",
-        message=pl.format("'{}' is not a metric in metrics.yaml", pl.col("change_of")),
     )
 
     # Units: one pint conversion per distinct pair, applied as a column.
@@ -274,6 +305,17 @@ def normalise_figures(raw_figures: pl.DataFrame, metrics: pl.DataFrame, raw_enti
         figures.filter(pl.col("period_error").is_not_null()), field="period", message=pl.col("period_error")
     )
 
+    # What each figure means, its bounds and its quote (pipelines.lib.meaning).
+    known = figures.filter(pl.col("metric_kind").is_not_null())
+    unknown_metric = figures.filter(pl.col("metric_kind").is_null())
+    known, found = check_relative(known, metrics)
+    problems += found
+    known, found = check_dimensions(known, dimensions)
+    problems += found
+    known, found = check_bounds(known)
+    problems += found + quote_problems(known)
+    figures = pl.concat([known, unknown_metric], how="diagonal_relaxed")
+
     # `equals` must link figures that can be compared.
     targets = figures.select(
         "source_id",
@@ -323,11 +365,21 @@ def normalise_figures(raw_figures: pl.DataFrame, metrics: pl.DataFrame, raw_enti
         "basis",
         "qualifier",
         pl.col("hardware_entity").alias("hardware"),
+        "boundary",
+        "accounting",
+        "statistic",
+        "period_kind",
+        "fiscal_year_end_month",
+        "relative_to_metric",
+        pl.col("baseline").alias("baseline_period"),
+        "baseline_start",
+        "baseline_end",
+        "reference_figure_id",
+        "implausible",
         "scope",
         pl.when(pl.col("equals").is_not_null())
         .then(pl.format("{}/{}", "source_id", "equals"))
         .alias("equals_figure_id"),
-        "change_of",
         "locator",
         "quote",
         pl.col("subject").alias("subject_as_written"),
@@ -408,7 +460,8 @@ def normalise_all(raw: dict[str, pl.DataFrame]) -> tuple[dict[str, pl.DataFrame]
     metrics = normalise_metrics(raw["metrics"])
     entities = normalise_entities(raw["entities"])
     sources = normalise_sources(raw["documents"], raw["figures"])
-    figures = normalise_figures(raw["figures"], metrics.frame, raw["entities"])
+    vocabularies, vocabulary_problems = dimension_tables(raw["dimension_values"])
+    figures = normalise_figures(raw["figures"], metrics.frame, raw["entities"], raw["dimension_values"])
     stages = {
         "metrics": metrics,
         "entities": entities,
@@ -417,8 +470,8 @@ def normalise_all(raw: dict[str, pl.DataFrame]) -> tuple[dict[str, pl.DataFrame]
         "factors": normalise_factors(raw["factors"], figures.frame),
         "equivalences": normalise_equivalences(raw["equivalences"], figures.frame),
     }
-    problems = [problem for stage in stages.values() for problem in stage.problems]
-    return {name: stage.frame for name, stage in stages.items()}, problems
+    problems = vocabulary_problems + [problem for stage in stages.values() for problem in stage.problems]
+    return {**{name: stage.frame for name, stage in stages.items()}, **vocabularies}, problems
 
 
 def check_source_tree(root: Path) -> list[SourceProblem]:

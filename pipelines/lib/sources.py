@@ -20,10 +20,26 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from pipelines.lib.errors import SourceProblem, visible
-from schemas.inputs import DocumentHeader, DocumentIn, EntityIn, EquivalenceIn, FactorIn, FigureIn, MetricIn
+from schemas.inputs import (
+    DimensionValueIn,
+    DocumentHeader,
+    DocumentIn,
+    EntityIn,
+    EquivalenceIn,
+    FactorIn,
+    FigureIn,
+    MetricIn,
+)
 
 METRICS_FILE = "metrics.yaml"
 ENTITIES_FILE = "entities.yaml"
+# The vocabularies of what a figure means: figure key -> file.
+DIMENSION_FILES = {
+    "boundary": "boundaries.yaml",
+    "accounting": "accounting_methods.yaml",
+    "statistic": "statistics.yaml",
+    "period_kind": "period_kinds.yaml",
+}
 FACTORS_FILE = "factors.yaml"  # optional
 EQUIVALENCES_FILE = "equivalences.yaml"  # optional
 OPTIONAL_FILES = {FACTORS_FILE, EQUIVALENCES_FILE}
@@ -275,6 +291,8 @@ class LoadedSources:
     documents: list[tuple[str, DocumentIn]] = field(default_factory=list)  # (display path, document)
     factors: list[FactorIn] = field(default_factory=list)
     equivalences: list[EquivalenceIn] = field(default_factory=list)
+    dimensions: dict[str, list[DimensionValueIn]] = field(default_factory=dict)  # figure key -> its values
+    dimension_files: dict[str, str] = field(default_factory=dict)
     metrics_file: str = METRICS_FILE
     entities_file: str = ENTITIES_FILE
     factors_file: str = FACTORS_FILE
@@ -320,14 +338,17 @@ def _read_tree(root: Path) -> LoadedSources:
         entities_file=display(root / ENTITIES_FILE),
         factors_file=display(root / FACTORS_FILE),
         equivalences_file=display(root / EQUIVALENCES_FILE),
+        dimension_files={key: display(root / name) for key, name in DIMENSION_FILES.items()},
     )
-
-    for name, model, key, kind, target in (
+    vocabularies: list[tuple[str, type[BaseModel], str, str, list[Any]]] = [
         (METRICS_FILE, MetricIn, "id", "metric", loaded.metrics),
         (ENTITIES_FILE, EntityIn, "name", "entity", loaded.entities),
         (FACTORS_FILE, FactorIn, "factor", "factor", loaded.factors),
         (EQUIVALENCES_FILE, EquivalenceIn, "equivalence", "equivalence", loaded.equivalences),
-    ):
+    ]
+    for key, name in DIMENSION_FILES.items():
+        vocabularies.append((name, DimensionValueIn, "id", key, loaded.dimensions.setdefault(key, [])))
+    for name, model, key, kind, target in vocabularies:
         path = root / name
         if name in OPTIONAL_FILES and not path.exists():
             continue
@@ -404,17 +425,65 @@ RAW_FIGURE_COLUMNS = [
 ]
 
 
+RAW_METRIC_SCHEMA = {
+    "file": pl.String,
+    "id": pl.String,
+    "description": pl.String,
+    "unit": pl.String,
+    "kind": pl.String,
+    "relative_to": pl.String,
+    "baseline": pl.Boolean,
+    "substance": pl.String,
+    "signed": pl.Boolean,
+    "accounting": pl.Boolean,
+    "training_column": pl.String,
+    "annual_series": pl.Boolean,
+    "per_request": pl.String,
+    "per_requests": pl.String,
+    "intensity_per": pl.String,
+    "intensity_unit": pl.String,
+    "specification": pl.Boolean,
+    "impossible_below": pl.String,
+    "impossible_above": pl.String,
+    "implausible_below": pl.String,
+    "implausible_above": pl.String,
+}
+
+
+def _metric_row(file: str, metric: MetricIn) -> dict[str, Any]:
+    """One metric as one flat row: its roles (`uses`) and `bounds` as columns."""
+    uses, intensity = metric.uses, metric.uses.intensity
+    return {
+        "file": file,
+        **metric.model_dump(exclude={"uses", "bounds"}),
+        "training_column": uses.training_runs,
+        "annual_series": uses.annual_metrics,
+        "per_request": uses.per_request,
+        "per_requests": uses.per_requests,
+        "intensity_per": intensity.per if intensity else None,
+        "intensity_unit": intensity.unit if intensity else None,
+        "specification": uses.specification,
+        **metric.bounds.model_dump(),
+    }
+
+
 def raw_frames(loaded: LoadedSources) -> dict[str, pl.DataFrame]:
     """The raw layer: every item exactly as written, one frame per input kind."""
     metrics = pl.DataFrame(
-        [{"file": loaded.metrics_file, **metric.model_dump()} for metric in loaded.metrics],
+        [_metric_row(loaded.metrics_file, metric) for metric in loaded.metrics], schema=RAW_METRIC_SCHEMA
+    )
+    dimension_values = pl.DataFrame(
+        [
+            {"file": loaded.dimension_files[key], "dimension": key, **value.model_dump()}
+            for key, values in loaded.dimensions.items()
+            for value in values
+        ],
         schema={
             "file": pl.String,
+            "dimension": pl.String,
             "id": pl.String,
             "description": pl.String,
-            "unit": pl.String,
-            "substance": pl.String,
-            "signed": pl.Boolean,
+            "applies_to": pl.List(pl.String),
         },
     )
     entities = pl.DataFrame(
@@ -457,6 +526,7 @@ def raw_frames(loaded: LoadedSources) -> dict[str, pl.DataFrame]:
     )
     return {
         "metrics": metrics,
+        "dimension_values": dimension_values,
         "entities": entities,
         "documents": documents,
         "figures": figures,
