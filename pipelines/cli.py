@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipelines.lib.locations import DEFAULT_SOURCES, DEFAULT_WAREHOUSE
-from pipelines.lib.normalise import check_source_tree
+from pipelines.lib.normalise import review_source_tree
 
 EXAMPLES = """examples:
   ai-footprints check                      validate sources/ and list every problem
@@ -29,7 +29,11 @@ EXAMPLES = """examples:
 
 
 def _check(sources: Path) -> int:
-    problems = check_source_tree(sources)
+    problems, implausible = review_source_tree(sources)
+    if implausible:
+        print(f"{len(implausible)} figure{'s' * (len(implausible) != 1)} marked implausible (kept; check them):")
+        for warning in implausible:
+            print(f"  {warning}")
     if problems:
         files = len({problem.file for problem in problems})
         print(

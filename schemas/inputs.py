@@ -19,6 +19,7 @@ DOCUMENT_ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 FIGURE_ID_PATTERN = r"^[a-z0-9]+([a-z0-9._-]*[a-z0-9])?$"
 METRIC_ID_PATTERN = r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$"
 FIGURE_REF_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*/[a-z0-9]+([a-z0-9._-]*[a-z0-9])?$"  # <source_id>/<figure id>
+WORK_PATTERN = r"^[a-z]+:\S+$"  # scheme:identifier
 QUOTE_MAX_CHARS = 200
 
 EntityType = Literal["organization", "model", "hardware", "facility", "region", "technology", "reference"]
@@ -214,9 +215,11 @@ class FigureIn(_Strict):
     accounting: NonEmpty | None = None
     statistic: NonEmpty | None = None
     period_kind: NonEmpty | None = None
-    # For a share, change or multiple: the metric it is relative to, the baseline period,
-    # and the figure of the same document it refers to.
+    # For a share, change or multiple: the metric it is relative to (for a share, the whole's),
+    # the part's metric where it differs, the baseline period, and the figure of the same
+    # document it refers to.
     relative_to: NonEmpty | None = None
+    part: NonEmpty | None = None  # for a share: the metric of the part, where it is not relative_to's
     baseline: NonEmpty | None = None
     reference: NonEmpty | None = None
     locator: NonEmpty | None = None
@@ -238,6 +241,9 @@ class DocumentHeader(_Strict):
     accessed: PastDate | None = None
     notes: NonEmpty | None = None
     cites: list[Annotated[str, Field(pattern=DOCUMENT_ID_PATTERN)]] = []
+    # The work a document is a version, edition or copy of (arxiv:2304.03271, doi:..., url:...):
+    # documents of one work are not independent sources.
+    work: Annotated[str, Field(pattern=WORK_PATTERN)] | None = None
     figures: list[Any]
 
 

@@ -12,10 +12,11 @@ from typing import get_args
 import pandera.polars as pa
 import polars as pl
 
-from schemas.inputs import QUOTE_MAX_CHARS, Basis, DocumentKind, EntityType, Qualifier
+from schemas.inputs import QUOTE_MAX_CHARS, Basis, DocumentKind, EntityType, MetricKind, Qualifier
 
 Strings = pl.List(pl.String)
 BASES = list(get_args(Basis))
+METRIC_KINDS = list(get_args(MetricKind))
 QUALIFIERS = list(get_args(Qualifier))
 ENTITY_TYPES = list(get_args(EntityType))
 CLAIM_KINDS = ["restatement", "physics", "specification", "bottom_up", "reported_change", "cross_source"]
@@ -67,6 +68,11 @@ SOURCES = table(
         "accessed": column(pl.String, "When the document was read, where recorded.", nullable=True),
         "notes": column(pl.String, "Curator's notes: version, boundary, what was left out and why.", nullable=True),
         "cites": column(Strings, "Ids of documents this one takes figures from."),
+        "work": column(
+            pl.String,
+            "The work the document is a version, edition or copy of (arxiv:…, doi:…, url:…), or source:<source_id> "
+            "where it is its own: documents of one work are not independent sources.",
+        ),
         "figure_count": column(pl.Int64, "Number of figures entered from the document.", checks=[pa.Check.ge(0)]),
         "source_file": column(pl.String, "The source file the row comes from."),
     },
@@ -95,9 +101,67 @@ METRICS = table(
         "description": column(pl.String, "What is measured and its boundary."),
         "unit": column(pl.String, "Canonical unit that every figure of the metric is converted to (pint syntax)."),
         "dimension": column(pl.String, "Physical dimension of the canonical unit."),
+        "kind": column(
+            pl.String,
+            "amount (over a period or run), rate (per time), intensity (per unit of something else), share, change, "
+            "multiple, count or property.",
+            checks=[pa.Check.isin(METRIC_KINDS)],
+        ),
+        "relative_to": column(
+            pl.String,
+            "For a share, change or multiple whose whole is fixed: the metric it is relative to.",
+            nullable=True,
+        ),
+        "baseline": column(pl.Boolean, "Whether each figure names a baseline period (a change from a baseline)."),
         "substance": column(pl.String, "'water' where a mass as written converts to volume at 1 kg/L.", nullable=True),
         "signed": column(pl.Boolean, "Whether negative values are allowed."),
+        "accounting": column(pl.Boolean, "Whether its figures say how emissions are accounted (market/location)."),
+        "training_column": column(
+            pl.String, "The training_runs column its figures supply (an input or a reported output).", nullable=True
+        ),
+        "annual_series": column(pl.Boolean, "Whether its figures of organisations form annual_metrics series."),
+        "per_request": column(pl.String, "Quantity of per_request it gives for one request.", nullable=True),
+        "per_requests": column(
+            pl.String, "Quantity of per_request it gives for a stated number of requests.", nullable=True
+        ),
+        "intensity_per": column(pl.String, "The metric it is divided by in intensities.", nullable=True),
+        "intensity_unit": column(pl.String, "Unit of that intensity.", nullable=True),
+        "specification": column(pl.Boolean, "Whether it is a hardware specification compared across documents."),
+        "impossible_below": column(pl.Float64, "Figures below this are refused (canonical unit).", nullable=True),
+        "impossible_above": column(pl.Float64, "Figures above this are refused (canonical unit).", nullable=True),
+        "implausible_below": column(pl.Float64, "Figures below this are marked implausible.", nullable=True),
+        "implausible_above": column(pl.Float64, "Figures above this are marked implausible.", nullable=True),
     },
+)
+
+BOUNDARIES = table(
+    "boundaries",
+    "What a figure counts (figures.boundary): which operations, how much of the machinery, which water, how much "
+    "of a device.",
+    ["boundary"],
+    {
+        "boundary": column(pl.String, "Boundary id."),
+        "description": column(pl.String, "What it counts."),
+        "applies_to": column(Strings, "Entity types whose figures may use it."),
+    },
+)
+ACCOUNTING_METHODS = table(
+    "accounting_methods",
+    "How an emissions figure is accounted (figures.accounting).",
+    ["accounting"],
+    {"accounting": column(pl.String, "Accounting method id."), "description": column(pl.String, "What it means.")},
+)
+STATISTICS = table(
+    "statistics",
+    "What kind of number a figure is (figures.statistic): a total, a mean, a peak, a rating ...",
+    ["statistic"],
+    {"statistic": column(pl.String, "Statistic id."), "description": column(pl.String, "What it means.")},
+)
+PERIOD_KINDS = table(
+    "period_kinds",
+    "What time a figure covers (figures.period_kind): a calendar or fiscal year, a run, a target ...",
+    ["period_kind"],
+    {"period_kind": column(pl.String, "Period kind id."), "description": column(pl.String, "What it means.")},
 )
 
 FIGURES = table(
@@ -133,9 +197,51 @@ FIGURES = table(
         "basis": column(pl.String, "reported, estimated, projected or claimed.", checks=[pa.Check.isin(BASES)]),
         "qualifier": column(pl.String, "= exact, ~ approximate, > < >= <= bounds.", checks=[pa.Check.isin(QUALIFIERS)]),
         "hardware": column(pl.String, "Hardware entity a count, hours or per-device figure refers to.", nullable=True),
-        "scope": column(pl.String, "Boundary of the figure in words.", nullable=True),
+        "boundary": column(pl.String, "What the figure counts (boundaries.boundary); unknown where not stated."),
+        "accounting": column(
+            pl.String,
+            "How emissions are accounted (accounting_methods.accounting): market_based, location_based, unstated; "
+            "not_applicable for figures that are not (changes or shares of) emissions.",
+        ),
+        "statistic": column(
+            pl.String, "What kind of number it is (statistics.statistic): total, mean, peak, rated ..."
+        ),
+        "period_kind": column(
+            pl.String, "What time it covers (period_kinds.period_kind): calendar_year, fiscal_year, run, target ..."
+        ),
+        "fiscal_year_end_month": column(pl.Int8, "For a fiscal year: the month it ends (1-12).", nullable=True),
+        "relative_to_metric": column(
+            pl.String,
+            "For a share, change or multiple: the metric it is a share, change or multiple of.",
+            nullable=True,
+        ),
+        "part_metric": column(
+            pl.String,
+            "For a share whose part is measured by another metric than the whole (scope 3 of total emissions): "
+            "the part's metric.",
+            nullable=True,
+        ),
+        "baseline_period": column(
+            pl.String, "For a change from a baseline: the baseline period as written.", nullable=True
+        ),
+        "baseline_start": column(pl.Date, "First day of the baseline period.", nullable=True),
+        "baseline_end": column(pl.Date, "Last day of the baseline period.", nullable=True),
+        "reference_figure_id": column(
+            pl.String, "The figure of the same document this one is relative to, where given.", nullable=True
+        ),
+        "implausible": column(
+            pl.String,
+            "Why the value is implausible for its metric (outside its plausible bounds); null if not.",
+            nullable=True,
+        ),
+        "check_status": column(
+            pl.String,
+            "consistent, inconsistent (at least one claim check it takes part in fails) or unchecked.",
+            checks=[pa.Check.isin(["consistent", "inconsistent", "unchecked"])],
+        ),
+        "check_ids": column(Strings, "The claim_checks this figure takes part in."),
+        "scope": column(pl.String, "The figure's boundary in the curator's words: a note, not a key.", nullable=True),
         "equals_figure_id": column(pl.String, "Figure of the same document that this one restates.", nullable=True),
-        "change_of": column(pl.String, "For year_on_year_change: the metric that changed.", nullable=True),
         "locator": column(pl.String, "Page, section or table where the figure stands.", nullable=True),
         "quote": column(
             pl.String,
@@ -165,6 +271,18 @@ TRAINING_RUNS = table(
         "accelerator_hours_high": non_negative("High end of accelerator-hours.", "hour"),
         "power_per_accelerator_w": non_negative("Power per accelerator: as reported, else the hardware's TDP.", "W"),
         "power_from_tdp": column(pl.Boolean, "True where power_per_accelerator_w is the hardware's TDP figure."),
+        "power_statistic": column(
+            pl.String,
+            "What power_per_accelerator_w is: mean (a measured average), peak or rated (a TDP): energies from a peak "
+            "or a rating are upper bounds of the draw.",
+            nullable=True,
+        ),
+        "power_boundary": column(
+            pl.String,
+            "What power_per_accelerator_w counts: accelerators, it_equipment, or facility (the overhead already in: "
+            "then energy_mwh is hours × power, with no PUE, and accelerator_energy_mwh is null).",
+            nullable=True,
+        ),
         "pue": non_negative("Power usage effectiveness: the document's, else the default factor.", "dimensionless"),
         "carbon_intensity_kg_per_kwh": non_negative(
             "Grid carbon intensity: the document's, else the default factor.", "kg/kWh"
@@ -228,12 +346,16 @@ FACTORS = table(
 
 ANNUAL_METRICS = table(
     "annual_metrics",
-    "Organisation or facility × metric × boundary × twelve-month period, with the change from the year before.",
-    ["subject", "metric", "scope", "period_start", "period_end"],
+    "Organisation or facility × metric × boundary × accounting × statistic × calendar or fiscal year, from the "
+    "latest report that gives it, with the change from the year before.",
+    ["subject", "metric", "boundary", "accounting", "statistic", "period_start", "period_end"],
     {
         "subject": column(pl.String, "Organisation or facility (entities.entity)."),
         "metric": column(pl.String, "Metric id."),
-        "scope": column(pl.String, "Boundary as the chosen figure words it.", nullable=True),
+        "boundary": column(pl.String, "What is counted (boundaries.boundary)."),
+        "accounting": column(pl.String, "How emissions are accounted (accounting_methods.accounting)."),
+        "statistic": column(pl.String, "What kind of number (statistics.statistic)."),
+        "period_kind": column(pl.String, "calendar_year or fiscal_year."),
         "period_start": column(pl.Date, "First day of the twelve-month period (a fiscal year where reported so)."),
         "period_end": column(pl.Date, "Last day of the period."),
         "year": column(pl.Int32, "Calendar year the period ends in."),
@@ -241,9 +363,13 @@ ANNUAL_METRICS = table(
         "unit": column(pl.String, "Canonical unit."),
         "figure_id": column(pl.String, "The figure the value is."),
         "source_id": column(pl.String, "Its document."),
+        "scope": column(pl.String, "The chosen figure's note on its boundary.", nullable=True),
         "documents": column(pl.UInt32, "How many documents give this cell."),
         "min_value": column(pl.Float64, "Smallest value any document gives for the cell."),
         "max_value": column(pl.Float64, "Largest value any document gives for the cell."),
+        "restated": column(
+            pl.Boolean, "Whether an earlier-published document gave another value (the later report restates it)."
+        ),
         "previous_value": column(pl.Float64, "The same series' value for the period a year earlier.", nullable=True),
         "previous_figure_id": column(pl.String, "The figure previous_value is.", nullable=True),
         "yoy_change_pct": column(
@@ -289,6 +415,11 @@ PER_REQUEST = table(
         "low": column(pl.Float64, "Low end per request.", nullable=True),
         "high": column(pl.Float64, "High end per request.", nullable=True),
         "unit": column(pl.String, "Wh, mL or g (CO2e)."),
+        "boundary": column(
+            pl.String, "What the figure counts: accelerators, it_equipment, full_stack, water_onsite ..."
+        ),
+        "accounting": column(pl.String, "How emissions are accounted (not_applicable for energy and water)."),
+        "statistic": column(pl.String, "mean, median, total ... (statistics.statistic)."),
         "derived": column(pl.Boolean, "True where divided from a figure for a stated number of requests."),
         "figure_ids": column(Strings, "Figures used (the quantity, then the request count)."),
         "scope": column(pl.String, "Boundary of the quantity's figure.", nullable=True),
@@ -297,15 +428,18 @@ PER_REQUEST = table(
 
 INTENSITIES = table(
     "intensities",
-    "Water or emissions per unit of electricity for one subject, period and boundary of annual_metrics.",
-    ["subject", "numerator", "denominator", "scope", "period_start", "period_end"],
+    "Water or emissions per unit of electricity for one subject, year, boundary and statistic of annual_metrics "
+    "(which metrics divide by which: metrics.intensity_per).",
+    ["subject", "numerator", "denominator", "boundary", "accounting", "period_start", "period_end"],
     {
         "subject": column(pl.String, "Organisation or facility."),
         "numerator": column(pl.String, "Metric divided (water or emissions)."),
         "denominator": column(pl.String, "Metric divided by (electricity_consumption)."),
-        "scope": column(pl.String, "Boundary shared by both.", nullable=True),
+        "boundary": column(pl.String, "Boundary shared by both."),
+        "accounting": column(pl.String, "The numerator's accounting (not_applicable for water)."),
         "period_start": column(pl.Date, "First day of the period."),
         "period_end": column(pl.Date, "Last day of the period."),
+        "year": column(pl.Int32, "Calendar year the period ends in."),
         "value": column(pl.Float64, "The intensity, in unit."),
         "unit": column(pl.String, "L/kWh or kg/kWh."),
         "figure_ids": column(Strings, "Numerator figure, then denominator figure."),
@@ -357,6 +491,10 @@ PUBLISHED_TABLES: dict[str, pa.DataFrameSchema] = {
         SOURCES,
         ENTITIES,
         METRICS,
+        BOUNDARIES,
+        ACCOUNTING_METHODS,
+        STATISTICS,
+        PERIOD_KINDS,
         FIGURES,
         FACTORS,
         EQUIVALENCES,

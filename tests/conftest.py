@@ -12,11 +12,12 @@ import pytest
 import yaml
 
 from pipelines.lib.annual import annual_metrics
-from pipelines.lib.claims import claim_checks
+from pipelines.lib.claims import claim_checks, figure_check_status
 from pipelines.lib.derive import training_runs
 from pipelines.lib.normalise import normalise_all
 from pipelines.lib.ratios import intensities, per_request
-from pipelines.lib.sources import load_sources, raw_frames
+from pipelines.lib.sources import DIMENSION_FILES, load_sources, raw_frames
+from schemas.tables import PUBLISHED_TABLES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SOURCES = PROJECT_ROOT / "sources"
@@ -37,26 +38,28 @@ def tables() -> dict[str, pl.DataFrame]:
     """Every published table built in memory from the real sources (no Dagster)."""
     normalised, problems = normalise_all(raw_frames(load_sources(SOURCES)))
     assert problems == []
-    figures = normalised["figures"]
-    runs = training_runs(figures, normalised["factors"])
-    annual = annual_metrics(figures, normalised["sources"])
-    checks = claim_checks(figures, normalised["sources"], normalised["entities"], runs, annual)
-    return {
+    figures, metrics = normalised["figures"], normalised["metrics"]
+    runs = training_runs(figures, metrics, normalised["factors"])
+    annual = annual_metrics(figures, metrics, normalised["sources"])
+    checks = claim_checks(figures, metrics, normalised["sources"], normalised["entities"], runs, annual)
+    published = {
         **normalised,
+        "figures": figure_check_status(figures, checks),
         "training_runs": runs,
         "annual_metrics": annual,
-        "per_request": per_request(figures),
-        "intensities": intensities(annual),
+        "per_request": per_request(figures, metrics),
+        "intensities": intensities(annual, metrics),
         "claim_checks": checks,
     }
+    return {name: published[name] for name in PUBLISHED_TABLES}
 
 
 @pytest.fixture
 def source_tree(tmp_path: Path) -> Path:
-    """A source tree with the real vocabularies (metrics, entities) and no documents yet."""
+    """A source tree with the real vocabularies (metrics, entities, dimensions) and no documents yet."""
     tree = tmp_path / "sources"
     (tree / "documents").mkdir(parents=True)
-    for name in ("metrics.yaml", "entities.yaml"):
+    for name in ("metrics.yaml", "entities.yaml", *DIMENSION_FILES.values()):
         shutil.copy(SOURCES / name, tree / name)
     return tree
 
@@ -79,9 +82,35 @@ def write_document(tree: Path, figures: list[dict[str, Any]], **header: Any) -> 
     return path
 
 
+EMISSIONS_METRICS = {
+    metric["id"]
+    for metric in yaml.safe_load((SOURCES / "metrics.yaml").read_text(encoding="utf-8"))
+    if metric.get("accounting")
+}
+
+
+def _period_kind(period: str | None, basis: str | None) -> str:
+    """The period kind a period as written implies (a fiscal year where twelve months do
+    not start in January)."""
+    if basis == "projected":
+        return "projection"
+    if period is None:
+        return "run"
+    first, _, last = period.partition("/")
+    if not last:
+        return {1: "calendar_year", 2: "part_year", 3: "point_in_time"}[len(first.split("-"))]
+    start, end = (tuple(int(part) for part in text.split("-")[:2]) for text in (first, last))
+    months = (end[0] - start[0]) * 12 + (end[1] if len(end) > 1 else 12) - (start[1] if len(start) > 1 else 1) + 1
+    if months == 12:
+        return "calendar_year" if len(start) == 1 or start[1] == 1 else "fiscal_year"
+    return "part_year" if months < 12 else "multi_year"
+
+
 def figure(**overrides: Any) -> dict[str, Any]:
-    """A valid figure; tests change one field to make it wrong."""
-    return {
+    """A valid figure; tests change one field to make it wrong. Its meaning keys default to
+    boundary unknown, statistic total, the period kind its period implies, and accounting
+    unstated for (changes of) emissions."""
+    written = {
         "id": "f1",
         "subject": "GPT-4",
         "metric": "training_energy",
@@ -89,3 +118,11 @@ def figure(**overrides: Any) -> dict[str, Any]:
         "unit": "万度",
         **overrides,
     }
+    defaults: dict[str, Any] = {
+        "boundary": "unknown",
+        "statistic": "total",
+        "period_kind": _period_kind(written.get("period"), written.get("basis")),
+    }
+    if {written["metric"], written.get("relative_to")} & EMISSIONS_METRICS:
+        defaults["accounting"] = "unstated"
+    return {**written, **{key: value for key, value in defaults.items() if key not in written}}

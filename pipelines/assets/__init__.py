@@ -4,14 +4,22 @@ Each asset is a thin wrapper: it calls one library function and reports metadata
 """
 
 from pipelines.assets.charts import CHART_ASSETS
-from pipelines.assets.derived import annual_metrics, claim_checks, intensities, per_request, training_runs
-from pipelines.assets.normalised import entities, equivalences, factors, figures, metrics, sources
+from pipelines.assets.derived import (
+    annual_metrics,
+    checked_figures,
+    claim_checks,
+    intensities,
+    per_request,
+    training_runs,
+)
+from pipelines.assets.normalised import dimensions, entities, equivalences, factors, figures, metrics, sources
 from pipelines.assets.published import warehouse
 from pipelines.assets.raw import raw_sources
 
 ALL_ASSETS = [
     raw_sources,
     metrics,
+    dimensions,
     entities,
     sources,
     figures,
@@ -22,6 +30,7 @@ ALL_ASSETS = [
     per_request,
     intensities,
     claim_checks,
+    checked_figures,
     warehouse,
     *CHART_ASSETS,
 ]

@@ -1,4 +1,5 @@
-"""Derived layer: training runs, annual series and claim checks."""
+"""Derived layer: training runs, annual series, ratios, claim checks, and the figures with
+the status of the checks they take part in."""
 
 from __future__ import annotations
 
@@ -7,53 +8,58 @@ import polars as pl
 
 from pipelines.lib import annual, claims, derive, ratios
 from pipelines.metadata import frame_metadata, markdown_table
-from schemas.tables import ANNUAL_METRICS, CLAIM_CHECKS, INTENSITIES, PER_REQUEST, TRAINING_RUNS
+from schemas.tables import ANNUAL_METRICS, CLAIM_CHECKS, FIGURES, INTENSITIES, PER_REQUEST, TRAINING_RUNS
 
 LAYER = "derived"
 FIGURES_IN = {"figures": dg.AssetIn(key=["normalised", "figures"])}
+METRICS_IN = {"metrics": dg.AssetIn(key=["normalised", "metrics"])}
 
 
 @dg.asset(
     key=[LAYER, "training_runs"],
     group_name=LAYER,
-    ins={**FIGURES_IN, "factors": dg.AssetIn(key=["normalised", "factors"])},
+    ins={**FIGURES_IN, **METRICS_IN, "factors": dg.AssetIn(key=["normalised", "factors"])},
     description=TRAINING_RUNS.description,
     kinds={"polars"},
 )
-def training_runs(figures: pl.DataFrame, factors: pl.DataFrame) -> dg.Output[pl.DataFrame]:
-    frame = derive.training_runs(figures, factors)
+def training_runs(figures: pl.DataFrame, metrics: pl.DataFrame, factors: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+    frame = derive.training_runs(figures, metrics, factors)
     return dg.Output(frame, metadata=frame_metadata(frame, TRAINING_RUNS))
 
 
 @dg.asset(
     key=[LAYER, "annual_metrics"],
     group_name=LAYER,
-    ins={**FIGURES_IN, "sources": dg.AssetIn(key=["normalised", "sources"])},
+    ins={**FIGURES_IN, **METRICS_IN, "sources": dg.AssetIn(key=["normalised", "sources"])},
     description=ANNUAL_METRICS.description,
     kinds={"polars"},
 )
-def annual_metrics(figures: pl.DataFrame, sources: pl.DataFrame) -> dg.Output[pl.DataFrame]:
-    frame = annual.annual_metrics(figures, sources)
+def annual_metrics(figures: pl.DataFrame, metrics: pl.DataFrame, sources: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+    frame = annual.annual_metrics(figures, metrics, sources)
     return dg.Output(frame, metadata=frame_metadata(frame, ANNUAL_METRICS))
 
 
 @dg.asset(
-    key=[LAYER, "per_request"], group_name=LAYER, ins=FIGURES_IN, description=PER_REQUEST.description, kinds={"polars"}
+    key=[LAYER, "per_request"],
+    group_name=LAYER,
+    ins={**FIGURES_IN, **METRICS_IN},
+    description=PER_REQUEST.description,
+    kinds={"polars"},
 )
-def per_request(figures: pl.DataFrame) -> dg.Output[pl.DataFrame]:
-    frame = ratios.per_request(figures)
+def per_request(figures: pl.DataFrame, metrics: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+    frame = ratios.per_request(figures, metrics)
     return dg.Output(frame, metadata=frame_metadata(frame, PER_REQUEST))
 
 
 @dg.asset(
     key=[LAYER, "intensities"],
     group_name=LAYER,
-    ins={"annual_metrics": dg.AssetIn(key=[LAYER, "annual_metrics"])},
+    ins={"annual_metrics": dg.AssetIn(key=[LAYER, "annual_metrics"]), **METRICS_IN},
     description=INTENSITIES.description,
     kinds={"polars"},
 )
-def intensities(annual_metrics: pl.DataFrame) -> dg.Output[pl.DataFrame]:
-    frame = ratios.intensities(annual_metrics)
+def intensities(annual_metrics: pl.DataFrame, metrics: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+    frame = ratios.intensities(annual_metrics, metrics)
     return dg.Output(frame, metadata=frame_metadata(frame, INTENSITIES))
 
 
@@ -62,6 +68,7 @@ def intensities(annual_metrics: pl.DataFrame) -> dg.Output[pl.DataFrame]:
     group_name=LAYER,
     ins={
         **FIGURES_IN,
+        **METRICS_IN,
         "sources": dg.AssetIn(key=["normalised", "sources"]),
         "entities": dg.AssetIn(key=["normalised", "entities"]),
         "training_runs": dg.AssetIn(key=[LAYER, "training_runs"]),
@@ -72,12 +79,13 @@ def intensities(annual_metrics: pl.DataFrame) -> dg.Output[pl.DataFrame]:
 )
 def claim_checks(
     figures: pl.DataFrame,
+    metrics: pl.DataFrame,
     sources: pl.DataFrame,
     entities: pl.DataFrame,
     training_runs: pl.DataFrame,
     annual_metrics: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
-    frame = claims.claim_checks(figures, sources, entities, training_runs, annual_metrics)
+    frame = claims.claim_checks(figures, metrics, sources, entities, training_runs, annual_metrics)
     by_kind = frame.group_by("kind", "status").len().sort("kind", "status")
     return dg.Output(
         frame,
@@ -86,4 +94,20 @@ def claim_checks(
             "inconsistent": frame.filter(pl.col("status") == "inconsistent").height,
             "by_kind": dg.MetadataValue.md(markdown_table(by_kind)),
         },
+    )
+
+
+@dg.asset(
+    key=[LAYER, "figures"],
+    group_name=LAYER,
+    ins={**FIGURES_IN, "claim_checks": dg.AssetIn(key=[LAYER, "claim_checks"])},
+    description=FIGURES.description,
+    kinds={"polars"},
+)
+def checked_figures(figures: pl.DataFrame, claim_checks: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+    frame = claims.figure_check_status(figures, claim_checks)
+    by_status = frame.group_by("check_status").len().sort("check_status")
+    return dg.Output(
+        frame,
+        metadata={**frame_metadata(frame, FIGURES), "by_check_status": dg.MetadataValue.md(markdown_table(by_status))},
     )

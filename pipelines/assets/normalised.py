@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import dagster as dg
 import polars as pl
 
 from pipelines.lib.errors import raise_if_any
+from pipelines.lib.meaning import DIMENSION_TABLES, dimension_tables
 from pipelines.lib.normalise import (
     Stage,
     normalise_entities,
@@ -59,19 +62,39 @@ def sources(raw_documents: pl.DataFrame, raw_figures: pl.DataFrame) -> dg.Output
     return _result(normalise_sources(raw_documents, raw_figures), "sources")
 
 
+@dg.multi_asset(
+    outs={
+        table: dg.AssetOut(
+            key=[LAYER, table], group_name=LAYER, description=PUBLISHED_TABLES[table].description, kinds={"polars"}
+        )
+        for table in DIMENSION_TABLES.values()
+    },
+    ins={"raw_dimension_values": dg.AssetIn(key=["raw", "dimension_values"])},
+    description="The vocabulary of each figure dimension: boundaries, accounting methods, statistics, period kinds.",
+)
+def dimensions(raw_dimension_values: pl.DataFrame) -> Iterator[dg.Output[pl.DataFrame]]:
+    tables, problems = dimension_tables(raw_dimension_values)
+    raise_if_any(problems)
+    for table, frame in tables.items():
+        yield dg.Output(frame, output_name=table, metadata=frame_metadata(frame, PUBLISHED_TABLES[table]))
+
+
 @dg.asset(
     key=[LAYER, "figures"],
     group_name=LAYER,
     ins={
         "raw_figures": dg.AssetIn(key=["raw", "figures"]),
         "raw_entities": dg.AssetIn(key=["raw", "entities"]),
+        "raw_dimension_values": dg.AssetIn(key=["raw", "dimension_values"]),
         "metrics": dg.AssetIn(key=[LAYER, "metrics"]),
     },
-    description=PUBLISHED_TABLES["figures"].description,
+    description="Every figure, as written and in canonical units, with what it means; before its claim checks.",
     kinds={"polars"},
 )
-def figures(raw_figures: pl.DataFrame, raw_entities: pl.DataFrame, metrics: pl.DataFrame) -> dg.Output[pl.DataFrame]:
-    return _result(normalise_figures(raw_figures, metrics, raw_entities), "figures")
+def figures(
+    raw_figures: pl.DataFrame, raw_entities: pl.DataFrame, raw_dimension_values: pl.DataFrame, metrics: pl.DataFrame
+) -> dg.Output[pl.DataFrame]:
+    return _result(normalise_figures(raw_figures, metrics, raw_entities, raw_dimension_values), "figures")
 
 
 @dg.asset(

@@ -17,7 +17,11 @@ TABLE_ASSETS = {
     "sources": ["normalised", "sources"],
     "entities": ["normalised", "entities"],
     "metrics": ["normalised", "metrics"],
-    "figures": ["normalised", "figures"],
+    "boundaries": ["normalised", "boundaries"],
+    "accounting_methods": ["normalised", "accounting_methods"],
+    "statistics": ["normalised", "statistics"],
+    "period_kinds": ["normalised", "period_kinds"],
+    "figures": ["derived", "figures"],
     "factors": ["normalised", "factors"],
     "equivalences": ["normalised", "equivalences"],
     "training_runs": ["derived", "training_runs"],
@@ -40,33 +44,9 @@ TABLE_ASSETS = {
     kinds={"duckdb", "parquet"},
 )
 def warehouse(
-    warehouse_root: WarehouseResource,
-    source_tree: SourcesResource,
-    sources: pl.DataFrame,
-    entities: pl.DataFrame,
-    metrics: pl.DataFrame,
-    figures: pl.DataFrame,
-    factors: pl.DataFrame,
-    equivalences: pl.DataFrame,
-    training_runs: pl.DataFrame,
-    annual_metrics: pl.DataFrame,
-    per_request: pl.DataFrame,
-    intensities: pl.DataFrame,
-    claim_checks: pl.DataFrame,
+    warehouse_root: WarehouseResource, source_tree: SourcesResource, **frames: pl.DataFrame
 ) -> dg.MaterializeResult:
-    tables = {
-        "sources": sources,
-        "entities": entities,
-        "metrics": metrics,
-        "figures": figures,
-        "factors": factors,
-        "equivalences": equivalences,
-        "training_runs": training_runs,
-        "annual_metrics": annual_metrics,
-        "per_request": per_request,
-        "intensities": intensities,
-        "claim_checks": claim_checks,
-    }
+    tables = {name: frames[name] for name in TABLE_ASSETS}
     # The warehouse says what it is too: an unreleased build of these sources.
     info = release_info(PROJECT_ROOT, source_tree.path, "unreleased")
     tables[INFO_TABLE] = info_frame(info, {name: frame.height for name, frame in tables.items()})

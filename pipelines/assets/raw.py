@@ -13,6 +13,8 @@ from pipelines.resources import SourcesResource
 
 RAW_DESCRIPTIONS = {
     "metrics": "sources/metrics.yaml as written.",
+    "dimension_values": "sources/boundaries.yaml, accounting_methods.yaml, statistics.yaml and period_kinds.yaml as "
+    "written: the values of each figure dimension.",
     "entities": "sources/entities.yaml as written.",
     "documents": "Document-level keys of sources/documents/*.yaml as written.",
     "figures": "Every figure of sources/documents/*.yaml as written (numbers kept as text).",

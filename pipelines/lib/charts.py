@@ -40,7 +40,7 @@ def _caption(figure: Figure, source_ids: list[str], what: str) -> None:
 
 
 def company_water_and_electricity(annual: pl.DataFrame) -> Figure:
-    """Organisations' water and electricity by year, one line per series (boundary in the legend);
+    """Organisations' water and electricity by year, one line per subject, metric and boundary;
     the MAX_CHART_LINES largest series per panel."""
     figure, axes = plt.subplots(1, 2, figsize=(WIDTH_IN, 4.8))
     used: list[str] = []
@@ -51,21 +51,21 @@ def company_water_and_electricity(annual: pl.DataFrame) -> Figure:
     for axis, metrics, scale, label in panels:
         data = annual.filter(pl.col("metric").is_in(metrics) & (pl.col("subject") != ""))
         lines = (
-            data.group_by("subject", "metric", "scope", maintain_order=True)
+            data.group_by("subject", "metric", "boundary", maintain_order=True)
             .agg(pl.len().alias("n"), pl.col("value").max().alias("largest"))
             .filter(pl.col("n") >= 2)
-            .sort("largest", "subject", "metric", "scope", descending=[True, False, False, False], nulls_last=True)
+            .sort("largest", "subject", "metric", "boundary", descending=[True, False, False, False], nulls_last=True)
             .head(MAX_CHART_LINES)
         )
-        for subject, metric, scope, _, _ in lines.sort("subject", "metric", "scope").iter_rows():
+        for subject, metric, boundary, _, _ in lines.sort("subject", "metric", "boundary").iter_rows():
             series = data.filter(
-                (pl.col("subject") == subject) & (pl.col("metric") == metric) & (pl.col("scope") == scope)
+                (pl.col("subject") == subject) & (pl.col("metric") == metric) & (pl.col("boundary") == boundary)
             ).sort("year")
             axis.plot(
                 series["year"],
                 series["value"] / scale,
                 marker="o",
-                label=f"{subject}: {metric.replace('_', ' ')} ({(scope or '')[:28]})",
+                label=f"{subject}: {metric.replace('_', ' ')} ({boundary.replace('_', ' ')})",
             )
             used += series["source_id"].to_list()
         axis.set_ylabel(label)

@@ -1,36 +1,43 @@
-"""The derived layer: training runs by the contract's formulas.
+"""The derived layer: training runs by the formulas of docs/methods.md.
 
-Inputs are normalised figures (canonical units). Formulas (contract section 3):
-accelerator-hours = hours, else count × duration; energy = hours × power × PUE;
-CO2e = energy × grid intensity; on-site water = (energy / PUE) × WUE; off-site
-water = energy × EWIF. Ranges (low/high) go through the same formulas.
+Inputs are normalised figures (canonical units); which metric supplies which column is
+data (`metrics.yaml`, `uses.training_runs`). Formulas: accelerator-hours = hours, else
+count × duration; energy = hours × power × PUE; CO2e = energy × grid intensity; on-site
+water = (energy / PUE) × WUE; off-site water = energy × EWIF. Ranges (low/high) go
+through the same formulas, and every unit step through the unit registry, from the
+metrics' canonical units to the columns' units.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-# Metrics that describe a training run of a model, and the column stem each becomes.
-RUN_INPUTS = {
-    "accelerator_count": "accelerator_count",
-    "training_duration": "training_duration_h",
-    "accelerator_hours": "accelerator_hours_reported",
-    "power_per_accelerator": "power_per_accelerator_reported_w",
-    "pue": "pue",
-    "grid_carbon_intensity": "carbon_intensity_kg_per_kwh",
-    "wue": "wue_l_per_kwh",
-    "ewif": "ewif_l_per_kwh",
-    "training_energy": "energy_mwh_reported",
-    "accelerator_energy": "accelerator_energy_mwh_reported",
-    "training_emissions": "co2e_t_reported",
-    "training_water": "water_m3_reported",
-}
-# Inputs a cited default factor (sources/factors.yaml) may stand in for.
+from pipelines.lib.units import conversion_factor
+
+# The column stem of each input whose formula the code spells out; `metrics.yaml` names
+# the metric that supplies it (uses.training_runs), so the two must agree.
+TDP_STEM = "tdp_w"
+POWER_STEM = "power_per_accelerator_reported_w"
+# Inputs a cited default factor (sources/factors.yaml) may stand in for: factor -> stem.
 DEFAULTABLE_INPUTS = {
     "pue": "pue",
     "grid_carbon_intensity": "carbon_intensity_kg_per_kwh",
     "wue": "wue_l_per_kwh",
     "ewif": "ewif_l_per_kwh",
+}
+# Stem -> the unit its column holds (where the stem's name does not say it is dimensionless).
+STEM_UNITS = {
+    "accelerator_hours_reported": "hour",
+    "training_duration_h": "hour",
+    POWER_STEM: "W",
+    TDP_STEM: "W",
+    "carbon_intensity_kg_per_kwh": "kg/kWh",
+    "wue_l_per_kwh": "L/kWh",
+    "ewif_l_per_kwh": "L/kWh",
+    "energy_mwh_reported": "MWh",
+    "accelerator_energy_mwh_reported": "MWh",
+    "co2e_t_reported": "t",
+    "water_m3_reported": "m³",
 }
 
 TRAINING_RUN_COLUMNS = [
@@ -44,6 +51,8 @@ TRAINING_RUN_COLUMNS = [
     "accelerator_hours_high",
     "power_per_accelerator_w",
     "power_from_tdp",
+    "power_statistic",
+    "power_boundary",
     "pue",
     "carbon_intensity_kg_per_kwh",
     "wue_l_per_kwh",
@@ -81,13 +90,32 @@ def _bound(stem: str, bound: str) -> pl.Expr:
     return pl.coalesce(pl.col(f"{stem}{bound}"), pl.col(stem))
 
 
-def training_runs(figures: pl.DataFrame, factors: pl.DataFrame | None = None) -> pl.DataFrame:
+def run_inputs(metrics: pl.DataFrame) -> dict[str, str]:
+    """Metric -> the training_runs column stem it supplies (TDP, a hardware figure, aside)."""
+    return {
+        metric: stem
+        for metric, stem in metrics.filter(pl.col("training_column").is_not_null())
+        .select("metric", "training_column")
+        .iter_rows()
+        if stem != TDP_STEM
+    }
+
+
+def _stem_factors(metrics: pl.DataFrame) -> dict[str, float]:
+    """Stem -> factor from its metric's canonical unit to the unit its column holds."""
+    units = dict(metrics.select("training_column", "unit").drop_nulls().iter_rows())
+    return {stem: conversion_factor(units[stem], unit) for stem, unit in STEM_UNITS.items() if stem in units}
+
+
+def training_runs(figures: pl.DataFrame, metrics: pl.DataFrame, factors: pl.DataFrame | None = None) -> pl.DataFrame:
     """One row per (model, document) that gives accelerator-hours or a reported footprint.
 
     Inputs come from the run's own document; power falls back to the hardware's TDP
     figure, and PUE, grid intensity, WUE and EWIF to the default `factors`.
     """
-    all_run_figures = figures.filter((pl.col("subject_type") == "model") & pl.col("metric").is_in(list(RUN_INPUTS)))
+    inputs = run_inputs(metrics)
+    scale = _stem_factors(metrics)
+    all_run_figures = figures.filter((pl.col("subject_type") == "model") & pl.col("metric").is_in(list(inputs)))
     # Where a document gives one input twice (another scope, a total), the first figure is used
     # and the input is listed in `inputs_with_alternatives`; the others stay in `figures`.
     alternatives = (
@@ -109,27 +137,43 @@ def training_runs(figures: pl.DataFrame, factors: pl.DataFrame | None = None) ->
     runs = runs.join(hardware, on=["source_id", "model"], how="left").join(
         alternatives, on=["source_id", "model"], how="left"
     )
-    for metric, stem in RUN_INPUTS.items():
+    for metric, stem in inputs.items():
+        factor = scale.get(stem, 1.0)
         values = run_figures.filter(pl.col("metric") == metric).select(
             "source_id",
             pl.col("subject").alias("model"),
-            pl.col("value").alias(stem),
-            pl.col("low").alias(f"{stem}_low"),
-            pl.col("high").alias(f"{stem}_high"),
+            (pl.col("value") * factor).alias(stem),
+            (pl.col("low") * factor).alias(f"{stem}_low"),
+            (pl.col("high") * factor).alias(f"{stem}_high"),
             pl.col("figure_id").alias(f"{stem}_figure_id"),
+            *(
+                [pl.col("statistic").alias("power_statistic"), pl.col("boundary").alias("power_boundary")]
+                if stem == POWER_STEM
+                else []
+            ),
         )
         runs = runs.join(values, on=["source_id", "model"], how="left")
 
-    runs = runs.join(_tdp_for_runs(runs, figures), on=["source_id", "model"], how="left")
+    runs = runs.join(
+        _tdp_for_runs(runs, figures, metrics, scale.get(TDP_STEM, 1.0)), on=["source_id", "model"], how="left"
+    )
     power = "power_per_accelerator_w"
-    runs = runs.rename({"power_per_accelerator_reported_w_figure_id": "power_figure_id"}).with_columns(
+    runs = runs.rename({f"{POWER_STEM}_figure_id": "power_figure_id"}).with_columns(
         (pl.col("power_figure_id").is_null() & pl.col("tdp_w_figure_id").is_not_null()).alias("power_from_tdp"),
+        # What kind of power the energy rests on: a measured average, a peak, a rating (TDP).
+        pl.when(pl.col("power_figure_id").is_not_null())
+        .then(pl.col("power_statistic"))
+        .when(pl.col("tdp_w_figure_id").is_not_null())
+        .then(pl.lit("rated"))
+        .alias("power_statistic"),
+        pl.when(pl.col("power_figure_id").is_not_null())
+        .then(pl.col("power_boundary"))
+        .when(pl.col("tdp_w_figure_id").is_not_null())
+        .then(pl.col("tdp_boundary"))
+        .alias("power_boundary"),
         # A TDP figure is an input only where the document gives no power of its own.
         pl.when(pl.col("power_figure_id").is_null()).then(pl.col("tdp_w_figure_id")).alias("tdp_w_figure_id"),
-        *(
-            pl.coalesce(_bound("power_per_accelerator_reported_w", b), _bound("tdp_w", b)).alias(f"{power}{b}")
-            for b in _BOUNDS
-        ),
+        *(pl.coalesce(_bound(POWER_STEM, b), _bound(TDP_STEM, b)).alias(f"{power}{b}") for b in _BOUNDS),
         *(
             pl.coalesce(
                 _bound("accelerator_hours_reported", b),
@@ -139,21 +183,39 @@ def training_runs(figures: pl.DataFrame, factors: pl.DataFrame | None = None) ->
         ),
     )
     runs = _apply_defaults(runs, factors)
+    to_mwh = conversion_factor("hour * W", "MWh")
+    to_t = conversion_factor("MWh * kg/kWh", "t")
+    to_m3 = conversion_factor("MWh * L/kWh", "m³")
+    # A power that already includes the data centre's overhead (a model card's power "adjusted
+    # for PUE") gives the facility's energy itself; any other gives the accelerators' energy, × PUE.
+    with_overhead = pl.col("power_boundary") == "facility"
+    drawn = {b: pl.col(f"accelerator_hours{b}") * pl.col(f"{power}{b}") * to_mwh for b in _BOUNDS}
     runs = runs.with_columns(
-        (pl.col(f"accelerator_hours{b}") * pl.col(f"{power}{b}") / 1e6).alias(f"accelerator_energy_mwh{b}")
+        pl.when(~with_overhead).then(drawn[b]).alias(f"accelerator_energy_mwh{b}") for b in _BOUNDS
+    )
+    runs = runs.with_columns(
+        pl.when(with_overhead)
+        .then(drawn[b])
+        .otherwise(pl.col(f"accelerator_energy_mwh{b}") * _bound("pue", b))
+        .alias(f"energy_mwh{b}")
         for b in _BOUNDS
     )
     runs = runs.with_columns(
-        (pl.col(f"accelerator_energy_mwh{b}") * _bound("pue", b)).alias(f"energy_mwh{b}") for b in _BOUNDS
-    )
-    runs = runs.with_columns(
-        *((pl.col(f"energy_mwh{b}") * _bound("carbon_intensity_kg_per_kwh", b)).alias(f"co2e_t{b}") for b in _BOUNDS),
-        # L/kWh equals m³/MWh, so no factor is needed.
         *(
-            (pl.col(f"accelerator_energy_mwh{b}") * _bound("wue_l_per_kwh", b)).alias(f"water_onsite_m3{b}")
+            (pl.col(f"energy_mwh{b}") * _bound("carbon_intensity_kg_per_kwh", b) * to_t).alias(f"co2e_t{b}")
             for b in _BOUNDS
         ),
-        *((pl.col(f"energy_mwh{b}") * _bound("ewif_l_per_kwh", b)).alias(f"water_offsite_m3{b}") for b in _BOUNDS),
+        # On-site water is per unit of IT energy: the facility's energy ÷ PUE.
+        *(
+            (pl.col(f"energy_mwh{b}") / _bound("pue", b) * _bound("wue_l_per_kwh", b) * to_m3).alias(
+                f"water_onsite_m3{b}"
+            )
+            for b in _BOUNDS
+        ),
+        *(
+            (pl.col(f"energy_mwh{b}") * _bound("ewif_l_per_kwh", b) * to_m3).alias(f"water_offsite_m3{b}")
+            for b in _BOUNDS
+        ),
     )
     available = {
         "accelerator_hours": pl.col("accelerator_hours_low").is_not_null(),
@@ -170,7 +232,7 @@ def training_runs(figures: pl.DataFrame, factors: pl.DataFrame | None = None) ->
         pl.concat_list(pl.col(f"_default_{name}") for name in DEFAULTABLE_INPUTS)
         .list.drop_nulls()
         .alias("defaulted_inputs"),
-        _inputs_column().alias("inputs"),
+        _inputs_column(inputs).alias("inputs"),
     )
     enough = (
         pl.col("accelerator_hours_low").is_not_null()
@@ -216,19 +278,16 @@ def _apply_defaults(runs: pl.DataFrame, factors: pl.DataFrame | None) -> pl.Data
     return runs
 
 
-# Figure-id column of each input -> the input's name in training_runs.inputs.
-_INPUT_FIGURE_COLUMNS = {
-    **{f"{stem}_figure_id": metric for metric, stem in RUN_INPUTS.items() if metric != "power_per_accelerator"},
-    "power_figure_id": "power_per_accelerator",
-    "tdp_w_figure_id": "tdp",
-}
-
-
-def _inputs_column() -> pl.Expr:
+def _inputs_column(inputs: dict[str, str]) -> pl.Expr:
     """Which figure each input came from, and whether from the run's own document,
     the hardware's TDP or a default factor."""
+    columns = {
+        **{f"{stem}_figure_id": metric for metric, stem in inputs.items() if stem != POWER_STEM},
+        "power_figure_id": "power_per_accelerator",
+        f"{TDP_STEM}_figure_id": "tdp",
+    }
     entries = []
-    for column, name in _INPUT_FIGURE_COLUMNS.items():
+    for column, name in columns.items():
         if name == "tdp":
             origin = pl.lit("hardware_tdp")
         elif name in DEFAULTABLE_INPUTS:
@@ -245,21 +304,23 @@ def _inputs_column() -> pl.Expr:
     return pl.concat_list(entries).list.drop_nulls()
 
 
-def _tdp_for_runs(runs: pl.DataFrame, figures: pl.DataFrame) -> pl.DataFrame:
+def _tdp_for_runs(runs: pl.DataFrame, figures: pl.DataFrame, metrics: pl.DataFrame, factor: float) -> pl.DataFrame:
     """The TDP figure for each run's hardware: the run's own document first, else the
     first other document by id, so that the choice is stable."""
-    tdp = figures.filter(pl.col("metric") == "tdp").select(
+    tdp_metrics = metrics.filter(pl.col("training_column") == TDP_STEM)["metric"].to_list()
+    tdp = figures.filter(pl.col("metric").is_in(tdp_metrics)).select(
         pl.col("subject").alias("hardware"),
         pl.col("source_id").alias("tdp_source_id"),
         "figure_order",
-        pl.col("value").alias("tdp_w"),
-        pl.col("low").alias("tdp_w_low"),
-        pl.col("high").alias("tdp_w_high"),
+        (pl.col("value") * factor).alias("tdp_w"),
+        (pl.col("low") * factor).alias("tdp_w_low"),
+        (pl.col("high") * factor).alias("tdp_w_high"),
         pl.col("figure_id").alias("tdp_w_figure_id"),
+        pl.col("boundary").alias("tdp_boundary"),
     )
     candidates = runs.select("source_id", "model", "hardware").drop_nulls("hardware").join(tdp, on="hardware")
     return (
         candidates.sort(pl.col("tdp_source_id") != pl.col("source_id"), "tdp_source_id", "figure_order")
         .unique(["source_id", "model"], keep="first", maintain_order=True)
-        .select("source_id", "model", "tdp_w", "tdp_w_low", "tdp_w_high", "tdp_w_figure_id")
+        .select("source_id", "model", "tdp_w", "tdp_w_low", "tdp_w_high", "tdp_w_figure_id", "tdp_boundary")
     )

@@ -76,7 +76,7 @@ def check_dimensions(figures: pl.DataFrame, dimensions: pl.DataFrame) -> tuple[p
     for key, table in DIMENSION_TABLES.items():
         known = dimensions.filter(pl.col("dimension") == key)["id"].to_list()
         problems += _rows(
-            figures.filter(pl.col(key).is_null()),
+            figures.filter(pl.col(key).is_null() & (pl.lit(key != "accounting") | ~pl.col("needs_accounting"))),
             key,
             pl.lit(f"is required: one of {', '.join(known)} ({table} in sources/)"),
         )
@@ -100,7 +100,7 @@ def check_dimensions(figures: pl.DataFrame, dimensions: pl.DataFrame) -> tuple[p
     )
     emissions = pl.col("needs_accounting")
     problems += _rows(
-        figures.filter(emissions & (pl.col("accounting") == NOT_APPLICABLE)),
+        figures.filter(emissions & (pl.col("accounting").is_null() | (pl.col("accounting") == NOT_APPLICABLE))),
         "accounting",
         pl.format(
             "is required: say how the emissions ({}) are accounted: market_based, location_based or unstated",
@@ -204,16 +204,22 @@ def check_relative(figures: pl.DataFrame, metrics: pl.DataFrame) -> tuple[pl.Dat
         "relative_to",
         pl.format("is fixed by {} ({}): leave it out", "metric", "metric_relative_to"),
     )
-    for key in ("relative_to", "baseline", "reference"):
+    for key in ("relative_to", "part", "baseline", "reference"):
         problems += _rows(
             figures.filter(pl.col(key).is_not_null() & ~relative),
             key,
             pl.format("belongs only to shares, changes and multiples; {} is a {}", "metric", "metric_kind"),
         )
+    for key in ("relative_to", "part"):
+        problems += _rows(
+            figures.filter(pl.col(key).is_not_null() & ~pl.col(key).is_in(metric_ids)),
+            key,
+            pl.format("'{}' is not a metric in metrics.yaml", pl.col(key)),
+        )
     problems += _rows(
-        figures.filter(pl.col("relative_to").is_not_null() & ~pl.col("relative_to").is_in(metric_ids)),
-        "relative_to",
-        pl.format("'{}' is not a metric in metrics.yaml", pl.col("relative_to")),
+        figures.filter(pl.col("part").is_not_null() & relative & (pl.col("metric_kind") != "share")),
+        "part",
+        pl.format("belongs only to shares; {} is a {}", "metric", "metric_kind"),
     )
     needs_baseline = pl.col("metric_baseline").fill_null(False)
     problems += _rows(
@@ -227,7 +233,9 @@ def check_relative(figures: pl.DataFrame, metrics: pl.DataFrame) -> tuple[pl.Dat
         pl.format("belongs to changes from a baseline; {} has none", "metric"),
     )
     bounds: dict[str, tuple[date | None, date | None]] = {}
-    for file, figure, text in figures.filter(pl.col("baseline").is_not_null()).select("file", "id", "baseline").iter_rows():
+    for file, figure, text in (
+        figures.filter(pl.col("baseline").is_not_null()).select("file", "id", "baseline").iter_rows()
+    ):
         try:
             bounds[text] = parse_period(text)
         except PeriodError as exc:
@@ -257,6 +265,7 @@ def check_relative(figures: pl.DataFrame, metrics: pl.DataFrame) -> tuple[pl.Dat
         figures.join(baselines.unique("baseline"), on="baseline", how="left")
         .with_columns(
             pl.coalesce("relative_to", "metric_relative_to").alias("relative_to_metric"),
+            pl.col("part").alias("part_metric"),
             pl.when(pl.col("reference").is_not_null())
             .then(pl.format("{}/{}", "source_id", "reference"))
             .alias("reference_figure_id"),
@@ -272,6 +281,10 @@ def check_relative(figures: pl.DataFrame, metrics: pl.DataFrame) -> tuple[pl.Dat
     return figures, problems
 
 
+def _shown(number: pl.Expr) -> pl.Expr:
+    return number.map_elements(lambda value: f"{value:g}", return_dtype=pl.String)
+
+
 def check_bounds(figures: pl.DataFrame) -> tuple[pl.DataFrame, list[SourceProblem]]:
     """Values outside the metric's impossible bounds are refused; outside its implausible
     bounds they are marked (`implausible`, saying why) and reported by `check`, not refused.
@@ -281,24 +294,19 @@ def check_bounds(figures: pl.DataFrame) -> tuple[pl.DataFrame, list[SourceProble
     for name in ("value", "low", "high"):
         value = pl.col(f"{name}_canonical")
         for side, compare in (("below", value.__lt__), ("above", value.__gt__)):
-            limit = pl.col(f"impossible_{side}").cast(pl.Float64)
+            limit = pl.col(f"impossible_{side}")
             problems += _rows(
                 figures.filter(compare(limit).fill_null(False)),
                 name,
                 pl.format(
                     "{} {} is impossible for {}: it is {} {} {}",
-                    value.round_sig_figs(6),
-                    "canonical_unit",
-                    "metric",
-                    pl.lit(side),
-                    pl.col(f"impossible_{side}"),
-                    "canonical_unit",
+                    pl.col(name), "unit", "metric", pl.lit(side), _shown(limit), "canonical_unit",
                 ),
-            )
+            )  # fmt: skip
             implausible = pl.col(f"implausible_{side}")
             reasons.append(
-                pl.when(compare(implausible.cast(pl.Float64)).fill_null(False)).then(
-                    pl.format("{} {} {} {} {}", pl.lit(name), pl.lit(side), implausible, "canonical_unit", pl.lit(""))
+                pl.when(compare(implausible).fill_null(False)).then(
+                    pl.format("{} {} {} {}", pl.lit(name), pl.lit(side), _shown(implausible), "canonical_unit")
                 )
             )
     figures = figures.with_columns(

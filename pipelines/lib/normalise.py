@@ -27,6 +27,7 @@ from pipelines.lib.physics import EQUIVALENCES
 from pipelines.lib.sources import load_sources, raw_frames
 from pipelines.lib.units import UnitError, conversion_factors, dimensionality
 
+
 @dataclass
 class Stage:
     """A normalised table and the problems found while making it."""
@@ -56,10 +57,10 @@ def normalise_metrics(raw: pl.DataFrame) -> Stage:
         kind="metric",
     )
     known = raw["id"].to_list()
-    for column, field in (("relative_to", "relative_to"), ("intensity_per", "uses.intensity.per")):
+    for column, key in (("relative_to", "relative_to"), ("intensity_per", "uses.intensity.per")):
         problems += _problems(
             raw.filter(pl.col(column).is_not_null() & ~pl.col(column).is_in(known)),
-            field=field,
+            field=key,
             message=pl.format("'{}' is not a metric in metrics.yaml", pl.col(column)),
             kind="metric",
         )
@@ -173,7 +174,11 @@ def normalise_sources(raw_documents: pl.DataFrame, raw_figures: pl.DataFrame) ->
     frame = (
         raw_documents.rename({"id": "source_id"})
         .join(counts, on="source_id", how="left")
-        .with_columns(pl.col("figure_count").fill_null(0).cast(pl.Int64), pl.col("file").alias("source_file"))
+        .with_columns(
+            pl.col("figure_count").fill_null(0).cast(pl.Int64),
+            pl.col("file").alias("source_file"),
+            pl.coalesce("work", pl.format("source:{}", "source_id")).alias("work"),
+        )
         .select(
             "source_id",
             "title",
@@ -187,6 +192,7 @@ def normalise_sources(raw_documents: pl.DataFrame, raw_figures: pl.DataFrame) ->
             "accessed",
             "notes",
             "cites",
+            "work",
             "figure_count",
             "source_file",
         )
@@ -225,7 +231,7 @@ def normalise_figures(
             pl.col("relative_to").alias("metric_relative_to"),
             pl.col("baseline").alias("metric_baseline"),
             pl.col("accounting").alias("metric_accounting"),
-            *(pl.col(name).cast(pl.String) for name in BOUND_COLUMNS),
+            *BOUND_COLUMNS,
         ),
         on="metric",
         how="left",
@@ -371,6 +377,7 @@ def normalise_figures(
         "period_kind",
         "fiscal_year_end_month",
         "relative_to_metric",
+        "part_metric",
         pl.col("baseline").alias("baseline_period"),
         "baseline_start",
         "baseline_end",
@@ -476,6 +483,17 @@ def normalise_all(raw: dict[str, pl.DataFrame]) -> tuple[dict[str, pl.DataFrame]
 
 def check_source_tree(root: Path) -> list[SourceProblem]:
     """Every problem in a source tree, from single files and across files, sorted."""
+    return review_source_tree(root)[0]
+
+
+def review_source_tree(root: Path) -> tuple[list[SourceProblem], list[SourceProblem]]:
+    """Every problem in a source tree (sorted), and the figures marked implausible: values
+    outside their metric's plausible bounds, reported but not refused."""
     loaded = load_sources(root)
-    _, problems = normalise_all(raw_frames(loaded))
-    return SourceError([*loaded.problems, *problems]).problems
+    tables, problems = normalise_all(raw_frames(loaded))
+    marked = tables["figures"].filter(pl.col("implausible").is_not_null())
+    warnings = [
+        SourceProblem(file, figure_id.split("/", 1)[1], None, reason)
+        for file, figure_id, reason in marked.select("source_file", "figure_id", "implausible").iter_rows()
+    ]
+    return SourceError([*loaded.problems, *problems]).problems, warnings

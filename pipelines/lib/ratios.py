@@ -1,31 +1,23 @@
 """Ratios of figures: per-request inference footprints and intensities of annual series.
 
+Which metrics take part is data (`metrics.yaml`, `uses`): `per_request` (given for one
+request), `per_requests` (given for a stated number of requests) and `intensity` (divided
+by another metric of the same subject, year, boundary and statistic, in a stated unit).
+
 Per request: figures given per prompt as they stand, and figures given for a stated
 number of requests divided by that number (a range of requests gives a range per
-request) where the document gives one request count for the subject. Intensities:
-water or emissions per unit of electricity, where one subject's series gives both for
-the same period and boundary.
+request) where the document gives one request count for the subject. Every unit step
+goes through the unit registry.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from pipelines.lib.annual import scope_key
 from pipelines.lib.units import conversion_factor
 
-# Metric given per request -> (quantity, unit of the per_request table).
-PER_REQUEST = {
-    "inference_energy_per_request": ("energy", "Wh"),
-    "inference_water_per_request": ("water", "mL"),
-    "inference_emissions_per_request": ("emissions", "g"),
-}
-# Metric given for a stated number of requests -> (quantity, unit of the per_request table).
-PER_BATCH = {
-    "inference_energy": ("energy", "Wh"),
-    "inference_water": ("water", "mL"),
-    "inference_emissions": ("emissions", "g"),
-}
+# The unit of each quantity in per_request.
+PER_REQUEST_UNITS = {"energy": "Wh", "water": "mL", "emissions": "g"}
 PER_REQUEST_COLUMNS = [
     "figure_id",
     "subject",
@@ -35,43 +27,37 @@ PER_REQUEST_COLUMNS = [
     "low",
     "high",
     "unit",
+    "boundary",
+    "accounting",
+    "statistic",
     "derived",
     "figure_ids",
     "scope",
 ]
-
-# (numerator metric, denominator metric) -> unit of the intensity.
-INTENSITIES = {
-    ("water_consumption", "electricity_consumption"): "L/kWh",
-    ("water_withdrawal", "electricity_consumption"): "L/kWh",
-    ("water_use", "electricity_consumption"): "L/kWh",
-    ("total_emissions", "electricity_consumption"): "kg/kWh",
-    ("scope2_emissions_market_based", "electricity_consumption"): "kg/kWh",
-    ("scope2_emissions_location_based", "electricity_consumption"): "kg/kWh",
+INTENSITY_SCHEMA = {
+    "subject": pl.String,
+    "numerator": pl.String,
+    "denominator": pl.String,
+    "boundary": pl.String,
+    "accounting": pl.String,
+    "period_start": pl.Date,
+    "period_end": pl.Date,
+    "year": pl.Int32,
+    "value": pl.Float64,
+    "unit": pl.String,
+    "figure_ids": pl.List(pl.String),
 }
-INTENSITY_COLUMNS = [
-    "subject",
-    "numerator",
-    "denominator",
-    "scope",
-    "period_start",
-    "period_end",
-    "value",
-    "unit",
-    "figure_ids",
-]
 
 
-def per_request(figures: pl.DataFrame) -> pl.DataFrame:
+def per_request(figures: pl.DataFrame, metrics: pl.DataFrame) -> pl.DataFrame:
     """Inference footprints per request, given or derived, each with its figures."""
-    direct = figures.filter(pl.col("metric").is_in(list(PER_REQUEST))).with_columns(
-        pl.col("metric").replace_strict({k: v[0] for k, v in PER_REQUEST.items()}).alias("quantity"),
-        pl.col("metric").replace_strict({k: v[1] for k, v in PER_REQUEST.items()}).alias("target_unit"),
-        pl.lit(False).alias("derived"),
-        pl.concat_list(pl.col("figure_id")).alias("figure_ids"),
+    one = metrics.filter(pl.col("per_request").is_not_null()).select("metric", pl.col("per_request").alias("quantity"))
+    many = metrics.filter(pl.col("per_requests").is_not_null()).select(
+        "metric", pl.col("per_requests").alias("quantity")
     )
-    direct = _to_units(direct)
-    batches = figures.filter(pl.col("metric").is_in(list(PER_BATCH)))
+    direct = figures.join(one, on="metric").with_columns(
+        pl.lit(False).alias("derived"), pl.concat_list(pl.col("figure_id")).alias("figure_ids")
+    )
     # Only where a document gives one request count for the subject: with several, which
     # batch each count belongs to is not recorded.
     requests = (
@@ -87,10 +73,9 @@ def per_request(figures: pl.DataFrame) -> pl.DataFrame:
         )
     )
     derived = (
-        batches.join(requests, on=["source_id", "subject"])
+        figures.join(many, on="metric")
+        .join(requests, on=["source_id", "subject"])
         .with_columns(
-            pl.col("metric").replace_strict({k: v[0] for k, v in PER_BATCH.items()}).alias("quantity"),
-            pl.col("metric").replace_strict({k: v[1] for k, v in PER_BATCH.items()}).alias("target_unit"),
             pl.lit(True).alias("derived"),
             pl.concat_list("figure_id", "requests_figure_id").alias("figure_ids"),
             # More requests per batch make less per request: the low end divides by the high count.
@@ -104,69 +89,69 @@ def per_request(figures: pl.DataFrame) -> pl.DataFrame:
             pl.when(pl.col("low_per") != pl.col("high_per")).then(pl.col("high_per")).alias("high"),
         )
     )
-    derived = _to_units(derived)
-    return pl.concat([direct.select(PER_REQUEST_COLUMNS), derived.select(PER_REQUEST_COLUMNS)]).sort(
+    frame = pl.concat([direct.select(PER_REQUEST_COLUMNS), derived.select(PER_REQUEST_COLUMNS)])
+    return _to_units(frame.with_columns(pl.col("quantity").replace_strict(PER_REQUEST_UNITS).alias("target"))).sort(
         "quantity", "subject", "source_id", "figure_ids"
     )
 
 
 def _to_units(frame: pl.DataFrame) -> pl.DataFrame:
-    """Convert value/low/high from each row's canonical unit to its target unit."""
-    pairs = frame.select("unit", "target_unit").unique().iter_rows()
+    """Convert value/low/high from each row's unit to its `target` unit."""
+    pairs = frame.select("unit", "target").unique().iter_rows()
     factors = pl.DataFrame(
         [(unit, target, conversion_factor(unit, target)) for unit, target in pairs],
-        schema={"unit": pl.String, "target_unit": pl.String, "factor": pl.Float64},
+        schema={"unit": pl.String, "target": pl.String, "factor": pl.Float64},
         orient="row",
     )
     return (
-        frame.join(factors, on=["unit", "target_unit"], how="left")
+        frame.join(factors, on=["unit", "target"], how="left")
         .with_columns(
-            *(pl.col(name) * pl.col("factor") for name in ("value", "low", "high")), pl.col("target_unit").alias("unit")
+            *(pl.col(name) * pl.col("factor") for name in ("value", "low", "high")), pl.col("target").alias("unit")
         )
-        .drop("factor", "target_unit")
+        .drop("factor", "target")
     )
 
 
-def intensities(annual: pl.DataFrame) -> pl.DataFrame:
-    """Water or emissions per unit of electricity for one subject, period and boundary."""
-    cells = annual.with_columns(scope_key().alias("scope_key"))
-    key = ["subject", "scope_key", "period_start", "period_end"]
-    parts = []
-    for (numerator, denominator), unit in INTENSITIES.items():
-        top = cells.filter(pl.col("metric") == numerator)
-        bottom = cells.filter(pl.col("metric") == denominator).select(
-            *key, pl.col("value").alias("denominator_value"), pl.col("unit").alias("denominator_unit"),
-            pl.col("figure_id").alias("denominator_figure_id"),
-        )  # fmt: skip
-        joined = top.join(bottom, on=key)
-        if joined.is_empty():
-            continue
-        factor = conversion_factor(f"{joined['unit'][0]}/({joined['denominator_unit'][0]})", unit)
-        parts.append(
-            joined.filter(pl.col("denominator_value") > 0).select(
-                "subject",
-                pl.lit(numerator).alias("numerator"),
-                pl.lit(denominator).alias("denominator"),
-                "scope",
-                "period_start",
-                "period_end",
-                (pl.col("value") / pl.col("denominator_value") * factor).alias("value"),
-                pl.lit(unit).alias("unit"),
-                pl.concat_list("figure_id", "denominator_figure_id").alias("figure_ids"),
-            )
+def intensities(annual: pl.DataFrame, metrics: pl.DataFrame) -> pl.DataFrame:
+    """Each series value of an intensity numerator (water, emissions) divided by its
+    denominator (electricity) of the same subject, year, boundary and statistic; the
+    numerator's accounting is kept."""
+    roles = metrics.filter(pl.col("intensity_per").is_not_null()).select(
+        pl.col("metric").alias("numerator"), pl.col("intensity_per").alias("denominator"), "intensity_unit"
+    )
+    key = ["subject", "boundary", "statistic", "period_start", "period_end"]
+    top = annual.rename({"metric": "numerator"}).join(roles, on="numerator")
+    bottom = annual.select(
+        *key,
+        pl.col("metric").alias("denominator"),
+        pl.col("value").alias("denominator_value"),
+        pl.col("unit").alias("denominator_unit"),
+        pl.col("figure_id").alias("denominator_figure_id"),
+    )
+    joined = top.join(bottom, on=[*key, "denominator"]).filter(pl.col("denominator_value") > 0)
+    factors = pl.DataFrame(
+        [
+            (unit, under, target, conversion_factor(f"({unit})/({under})", target))
+            for unit, under, target in joined.select("unit", "denominator_unit", "intensity_unit").unique().iter_rows()
+        ],
+        schema={"unit": pl.String, "denominator_unit": pl.String, "intensity_unit": pl.String, "factor": pl.Float64},
+        orient="row",
+    )
+    return (
+        joined.join(factors, on=["unit", "denominator_unit", "intensity_unit"])
+        .select(
+            "subject",
+            "numerator",
+            "denominator",
+            "boundary",
+            "accounting",
+            "period_start",
+            "period_end",
+            "year",
+            (pl.col("value") / pl.col("denominator_value") * pl.col("factor")).alias("value"),
+            pl.col("intensity_unit").alias("unit"),
+            pl.concat_list("figure_id", "denominator_figure_id").alias("figure_ids"),
         )
-    if not parts:
-        return pl.DataFrame(
-            schema={
-                "subject": pl.String,
-                "numerator": pl.String,
-                "denominator": pl.String,
-                "scope": pl.String,
-                "period_start": pl.Date,
-                "period_end": pl.Date,
-                "value": pl.Float64,
-                "unit": pl.String,
-                "figure_ids": pl.List(pl.String),
-            }
-        )
-    return pl.concat(parts).select(INTENSITY_COLUMNS).sort("subject", "numerator", "period_end")
+        .cast(INTENSITY_SCHEMA)  # type: ignore[arg-type]
+        .sort("subject", "numerator", "boundary", "accounting", "period_end")
+    )

@@ -7,6 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from pipelines.lib.annual import annual_metrics
 from pipelines.lib.claims import claim_checks, rounding_tolerance
 from pipelines.lib.derive import training_runs
 from pipelines.lib.normalise import normalise_all
@@ -15,15 +16,25 @@ from pipelines.lib.sources import load_sources, raw_frames
 from tests.conftest import figure, write_document
 
 
-def checks_of(tree: Path) -> pl.DataFrame:
-    """The claim checks of the test document only."""
-    return claim_checks(figures_of(tree)).filter(pl.col("check_id").str.contains("test-doc"))
-
-
-def figures_of(tree: Path) -> pl.DataFrame:
+def tables_of(tree: Path) -> dict[str, pl.DataFrame]:
     tables, problems = normalise_all(raw_frames(load_sources(tree)))
     assert problems == []
-    return tables["figures"]
+    return tables
+
+
+def runs_of(tree: Path) -> pl.DataFrame:
+    """Training runs without default factors."""
+    tables = tables_of(tree)
+    return training_runs(tables["figures"], tables["metrics"])
+
+
+def checks_of(tree: Path) -> pl.DataFrame:
+    """The claim checks of the test document only."""
+    t = tables_of(tree)
+    runs = training_runs(t["figures"], t["metrics"])
+    annual = annual_metrics(t["figures"], t["metrics"], t["sources"])
+    checks = claim_checks(t["figures"], t["metrics"], t["sources"], t["entities"], runs, annual)
+    return checks.filter(pl.col("check_id").str.contains("test-doc"))
 
 
 def run_figures() -> list[dict]:
@@ -43,7 +54,7 @@ def run_figures() -> list[dict]:
 
 def test_training_run_follows_the_contract_formulas(source_tree: Path) -> None:
     write_document(source_tree, run_figures())
-    run = training_runs(figures_of(source_tree)).filter(source_id="test-doc").row(0, named=True)
+    run = runs_of(source_tree).filter(source_id="test-doc").row(0, named=True)
     hours = 1000 * 10 * 24
     energy = hours * 300 / 1e6 * 1.1
     assert run["model"] == "GPT-4"
@@ -73,7 +84,7 @@ def test_training_run_follows_the_contract_formulas(source_tree: Path) -> None:
 
 def test_missing_inputs_leave_outputs_null_and_are_listed(source_tree: Path) -> None:
     write_document(source_tree, run_figures()[:3])
-    run = training_runs(figures_of(source_tree)).filter(source_id="test-doc").row(0, named=True)
+    run = runs_of(source_tree).filter(source_id="test-doc").row(0, named=True)
     assert run["energy_mwh"] is None and run["co2e_t"] is None and run["water_offsite_m3"] is None
     assert run["accelerator_energy_mwh"] == pytest.approx(1000 * 240 * 300 / 1e6)
     assert run["missing_inputs"] == ["pue", "grid_carbon_intensity", "wue", "ewif"]
@@ -86,7 +97,7 @@ def test_power_falls_back_to_the_hardware_tdp_from_another_document(source_tree:
         write_document(
             source_tree, [figure(id="tdp", subject="A100", metric="tdp", value=tdp, unit="W")], id=document_id
         )
-    run = training_runs(figures_of(source_tree)).filter(source_id="test-doc").row(0, named=True)
+    run = runs_of(source_tree).filter(source_id="test-doc").row(0, named=True)
     # No TDP in the run's own document: the first other document by id gives it.
     assert run["power_from_tdp"] is True
     assert run["power_per_accelerator_w"] == 400
@@ -110,7 +121,8 @@ def test_missing_factors_fall_back_to_the_defaults_and_are_flagged(source_tree: 
     )
     tables, problems = normalise_all(raw_frames(load_sources(source_tree)))
     assert problems == []
-    run = training_runs(tables["figures"], tables["factors"]).filter(source_id="test-doc").row(0, named=True)
+    runs = training_runs(tables["figures"], tables["metrics"], tables["factors"])
+    run = runs.filter(source_id="test-doc").row(0, named=True)
     # 1000 GPUs × 10 days × 24 h × 300 W = 72 MWh at the accelerators; × PUE 1.5 = 108 MWh;
     # × 0.48 kg/kWh (480 g/kWh) = 51.84 t.
     assert run["accelerator_energy_mwh"] == pytest.approx(72)
@@ -125,13 +137,13 @@ def test_a_tdp_in_the_runs_own_document_wins(source_tree: Path) -> None:
     figures = [f for f in run_figures() if f["id"] != "power"]
     figures.append(figure(id="tdp", subject="A100", metric="tdp", value="250", unit="W"))
     write_document(source_tree, figures)
-    run = training_runs(figures_of(source_tree)).filter(source_id="test-doc").row(0, named=True)
+    run = runs_of(source_tree).filter(source_id="test-doc").row(0, named=True)
     assert run["power_per_accelerator_w"] == 250
 
 
 def test_models_without_enough_inputs_have_no_row(source_tree: Path) -> None:
     write_document(source_tree, [figure(id="count", metric="accelerator_count", value="8", unit="块")])
-    assert training_runs(figures_of(source_tree)).filter(source_id="test-doc").is_empty()
+    assert runs_of(source_tree).filter(source_id="test-doc").is_empty()
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from pipelines.lib.errors import SourceProblem
 from pipelines.lib.normalise import check_source_tree
+from pipelines.lib.sources import DIMENSION_FILES
 from schemas.inputs import DocumentHeader, FigureIn
 from tests.conftest import SOURCES
 
@@ -81,7 +82,7 @@ def _check(content: bytes) -> list[SourceProblem]:
     with tempfile.TemporaryDirectory() as folder:
         tree = Path(folder) / "sources"
         (tree / "documents").mkdir(parents=True)
-        for name in ("metrics.yaml", "entities.yaml"):
+        for name in ("metrics.yaml", "entities.yaml", *DIMENSION_FILES.values()):
             shutil.copy(SOURCES / name, tree / name)
         (tree / "documents" / "generated.yaml").write_bytes(content)
         tracemalloc.start()

@@ -54,8 +54,8 @@ def test_a_valid_document_has_no_problems(source_tree: Path) -> None:
         ({"colour": "red"}, "colour", "is not a key the contract knows"),
         ({"equals": "f9"}, "equals", "'f9' is not a figure of this document"),
         ({"equals": "f1"}, "equals", "names the figure itself"),
-        ({"metric": "year_on_year_change", "unit": "%"}, "change_of", "is required for year_on_year_change"),
-        ({"change_of": "water_use"}, "change_of", "belongs only to year_on_year_change figures"),
+        ({"metric": "year_on_year_change", "unit": "%"}, "relative_to", "is required for year_on_year_change"),
+        ({"relative_to": "water_use"}, "relative_to", "belongs only to shares, changes and multiples"),
         ({"id": "has space"}, "id", "String should match pattern"),
         ({"id": "a/b"}, "id", "String should match pattern"),
     ],
@@ -152,7 +152,8 @@ def test_vocabulary_errors_name_the_item(source_tree: Path) -> None:
     )
     metrics = source_tree / "metrics.yaml"
     metrics.write_text(
-        metrics.read_text(encoding="utf-8") + "- id: bad_metric\n  description: x\n  unit: parsecs per fortnightx\n",
+        metrics.read_text(encoding="utf-8")
+        + "- id: bad_metric\n  description: x\n  unit: parsecs per fortnightx\n  kind: amount\n",
         encoding="utf-8",
     )
     entities.write_text(

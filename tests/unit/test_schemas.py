@@ -42,11 +42,11 @@ def test_a_missing_column_fails_the_schema(tables: dict[str, pl.DataFrame]) -> N
 def test_the_generated_blocking_check_fails_and_stops_downstream(tables: dict[str, pl.DataFrame]) -> None:
     bad_figures = tables["figures"].with_columns(pl.lit("rumoured").alias("basis"))
 
-    @dg.asset(key=["normalised", "figures"])
+    @dg.asset(key=["derived", "figures"])
     def figures() -> pl.DataFrame:
         return bad_figures
 
-    @dg.asset(key=["downstream"], ins={"figures": dg.AssetIn(key=["normalised", "figures"])})
+    @dg.asset(key=["downstream"], ins={"figures": dg.AssetIn(key=["derived", "figures"])})
     def downstream(figures: pl.DataFrame) -> int:
         return figures.height
 
