@@ -11,6 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.lib.meaning import DIMENSION_TABLES, dimension_tables
 from pipelines.lib.normalise import normalise_all
 from pipelines.lib.sources import load_sources, raw_frames
 from pipelines.metadata import markdown_cell, markdown_table
@@ -33,9 +34,62 @@ table at the end).
 """
 
 
+# An example query per dimension of a figure (docs/data-dictionary.md); a test runs each.
+DIMENSION_EXAMPLES = {
+    "boundary": (
+        "Google's electricity by year, its data centres and the whole company apart",
+        "SELECT year, boundary, value AS mwh FROM annual_metrics\n"
+        "WHERE subject = 'Google' AND metric = 'electricity_consumption' ORDER BY year, boundary;",
+    ),
+    "accounting": (
+        "Scope 2 emissions by company and year, market- and location-based side by side",
+        "SELECT subject, year, accounting, value AS t_co2e FROM annual_metrics\n"
+        "WHERE metric = 'scope2_emissions' ORDER BY subject, year, accounting;",
+    ),
+    "statistic": (
+        "Per-prompt energy: medians, means and unknown statistics, by boundary",
+        "SELECT subject, value, unit, statistic, boundary, source_id FROM per_request\n"
+        "WHERE quantity = 'energy' ORDER BY statistic, boundary, value;",
+    ),
+    "period_kind": (
+        "Microsoft's fiscal years (July to June)",
+        "SELECT figure_id, metric, period, fiscal_year_end_month FROM figures\n"
+        "WHERE subject = 'Microsoft' AND period_kind = 'fiscal_year' ORDER BY period_start, metric;",
+    ),
+}
+
+
+def _dimensions(sources: Path) -> list[str]:
+    """The section on what a figure counts: each dimension's values and an example query."""
+    tables, _ = dimension_tables(raw_frames(load_sources(sources))["dimension_values"])
+    parts = [
+        "## What a figure counts",
+        "",
+        "Each figure has one value of each of these dimensions (a column of `figures`, and of the tables "
+        "derived from it); the values are vocabularies under `sources/`, published as tables of their own. "
+        "`unknown` or `unstated` says the document does not say; `not_applicable` that the dimension does "
+        "not apply. Shares, changes and multiples also say what they are of: `relative_to_metric` (the "
+        "whole, or the quantity that changed), `part_metric` (a share's part, where another metric), "
+        "`baseline_period` and `reference_figure_id`.",
+        "",
+    ]
+    for key, table in DIMENSION_TABLES.items():
+        frame = tables[table]
+        what, query = DIMENSION_EXAMPLES[key]
+        parts += [f"### `{key}` (table `{table}`)", ""]
+        columns = [key, "description", *(["applies_to"] if "applies_to" in frame.columns else [])]
+        rows = frame.select(columns).with_columns(
+            pl.format("`{}`", key).alias(key),
+            *([pl.col("applies_to").list.join(", ")] if "applies_to" in columns else []),
+        )
+        parts += [markdown_table(rows), "", f"{what}:", "", "```sql", query, "```", ""]
+    return parts
+
+
 def data_dictionary(sources: Path = DEFAULT_SOURCES) -> str:
-    """Markdown: every published table and column (type, unit, description), then the metrics."""
-    parts = [DICTIONARY_HEADER]
+    """Markdown: every published table and column (type, unit, description), what a figure
+    counts (its dimensions), then the metrics."""
+    parts = [DICTIONARY_HEADER, *_dimensions(sources)]
     for name, schema in PUBLISHED_TABLES.items():
         key = ", ".join(f"`{column}`" for column in schema.metadata["primary_key"])
         parts += [f"## `{name}`", "", f"{schema.description} Key: {key}.", ""]

@@ -47,6 +47,9 @@ CONTRACT_COLUMNS = {
     ],
 }  # fmt: skip
 README_SQL = re.findall(r"```sql\n(.*?)```", (PROJECT_ROOT / "README.md").read_text(encoding="utf-8"), re.DOTALL)
+DICTIONARY_SQL = re.findall(
+    r"```sql\n(.*?)```", (PROJECT_ROOT / "docs" / "data-dictionary.md").read_text(encoding="utf-8"), re.DOTALL
+)
 KEPU = "kepu-2024-training-24-million-kwh"
 NQFZW = "nqfzw-2025-ai-energy-limit-2"
 US_GALLON_M3 = 3.785411784e-3
@@ -202,13 +205,21 @@ def test_the_macros_give_what_the_asset_computes(db: duckdb.DuckDBPyConnection) 
                   water_offsite_m3, training_water_offsite_m3(energy_mwh, ewif_l_per_kwh) AS offsite_macro,
                   water_onsite_m3 + water_offsite_m3 AS water,
                   training_water_m3(energy_mwh, pue, wue_l_per_kwh, ewif_l_per_kwh) AS water_macro
-           FROM training_runs WHERE energy_mwh IS NOT NULL""",
+           FROM training_runs WHERE energy_mwh IS NOT NULL AND power_boundary IS DISTINCT FROM 'facility'""",
     )
     assert rows.height >= 10
     pairs = {"energy_mwh": "energy_macro", "co2e_t": "co2e_macro", "water_onsite_m3": "onsite_macro"}
     pairs |= {"water_offsite_m3": "offsite_macro", "water": "water_macro"}
     for computed, macro in pairs.items():
         assert rows[macro].to_list() == pytest.approx(rows[computed].to_list(), rel=1e-12), computed
+    # A power that includes the data centre's overhead (the Llama cards') is the macro at PUE 1.
+    with_overhead = query(
+        db,
+        """SELECT energy_mwh, training_energy_mwh(accelerator_hours, power_per_accelerator_w, 1) AS energy_macro
+           FROM training_runs WHERE energy_mwh IS NOT NULL AND power_boundary = 'facility'""",
+    )
+    assert with_overhead.height >= 5
+    assert with_overhead["energy_macro"].to_list() == pytest.approx(with_overhead["energy_mwh"].to_list())
 
 
 def test_every_input_of_every_run_is_traceable(db: duckdb.DuckDBPyConnection) -> None:
@@ -343,8 +354,13 @@ def test_the_readme_asks_its_questions_of_the_published_tables() -> None:
     assert len(README_SQL) >= 6 and len(reading) >= 5, README_SQL
 
 
-@pytest.mark.parametrize("block", README_SQL, ids=[f"block{number}" for number in range(1, len(README_SQL) + 1)])
-def test_every_sql_block_of_the_readme_answers_on_a_fresh_build(db: duckdb.DuckDBPyConnection, block: str) -> None:
+@pytest.mark.parametrize(
+    "block",
+    README_SQL + DICTIONARY_SQL,
+    ids=[f"readme{n}" for n in range(1, len(README_SQL) + 1)]
+    + [f"dictionary{n}" for n in range(1, len(DICTIONARY_SQL) + 1)],
+)
+def test_every_sql_block_of_the_docs_answers_on_a_fresh_build(db: duckdb.DuckDBPyConnection, block: str) -> None:
     cursor = db.cursor()
     for statement in cursor.extract_statements(block):
         rows = cursor.execute(statement).fetchall()

@@ -168,7 +168,10 @@ def test_no_space_left_on_a_small_disk(two_builds: tuple[Path, Path], tmp_path: 
     full, _ = two_builds
     root = tmp_path / "mnt" / "warehouse"
     publisher = " ".join(PUBLISHER)
-    # Room for one build but not for a second beside it.
+    # Room for one build but not for a second beside it: one and a half builds' bytes.
+    reference = tmp_path / "reference"
+    subprocess.run([*PUBLISHER, str(full), str(reference)], check=True, cwd=PROJECT_ROOT, capture_output=True)
+    build_bytes = sum(path.stat().st_size for path in (reference / BUILDS_DIR).rglob("*") if path.is_file())
     script = f"""
 {publisher} {full} {root}
 {publisher} {full} {root} 2> {tmp_path}/error.txt || echo "exit $?" > {tmp_path}/exit.txt
@@ -176,7 +179,7 @@ def test_no_space_left_on_a_small_disk(two_builds: tuple[Path, Path], tmp_path: 
 print(verify_warehouse('{root}', PUBLISHED_TABLES)['figures'])" > {tmp_path}/count.txt
 ls -A {root}/{BUILDS_DIR} > {tmp_path}/builds.txt
 """
-    result = _in_private_tmpfs(script, tmp_path, "6m")  # a build takes about 4 MB
+    result = _in_private_tmpfs(script, tmp_path, f"{build_bytes * 3 // 2 // 1024}k")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "exit.txt").read_text() == "exit 2\n"
     error = (tmp_path / "error.txt").read_text()

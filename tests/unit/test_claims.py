@@ -14,6 +14,7 @@ from pipelines.lib.claims import (
     _pairs,
     _point,
     claim_checks,
+    figure_check_status,
 )
 from pipelines.lib.derive import training_runs
 from pipelines.lib.normalise import normalise_all
@@ -257,3 +258,102 @@ def test_intensities_divide_water_by_electricity_of_one_boundary_and_year(source
     # 6.1e9 gal × 3.785411784 L/gal ÷ 24e9 kWh = 0.962 L/kWh; the company-wide 30 TWh has another boundary.
     assert row["value"] == pytest.approx(6.1e9 * 3.785411784 / 24e9)
     assert (row["unit"], row["figure_ids"]) == ("L/kWh", ["test-doc/water", "test-doc/power"])
+
+
+def test_annual_series_keep_boundaries_and_accounting_apart(source_tree: Path) -> None:
+    google = {"subject": "Google", "unit": "TWh"}
+    scope2 = {"subject": "Google", "metric": "scope2_emissions", "unit": "Mt", "period": "2023"}
+    write_document(
+        source_tree,
+        [
+            figure(id="dc", metric="electricity_consumption", value="24", period="2023", boundary="data_centres",
+                   **google),
+            figure(id="co", metric="electricity_consumption", value="25.9", period="2023", boundary="organization",
+                   **google),
+            figure(id="mb", value="3.4", accounting="market_based", boundary="organization", **scope2),
+            figure(id="lb", value="9.3", accounting="location_based", boundary="organization", **scope2),
+        ],
+    )  # fmt: skip
+    tables, _ = all_checks(source_tree)
+    series = annual_metrics(tables["figures"], tables["metrics"], tables["sources"])
+    rows = {(r["metric"], r["boundary"], r["accounting"]): r["value"] for r in series.iter_rows(named=True)}
+    assert rows == {
+        ("electricity_consumption", "data_centres", "not_applicable"): pytest.approx(24e6),
+        ("electricity_consumption", "organization", "not_applicable"): pytest.approx(25.9e6),
+        ("scope2_emissions", "organization", "market_based"): pytest.approx(3.4e6),
+        ("scope2_emissions", "organization", "location_based"): pytest.approx(9.3e6),
+    }
+
+
+def test_a_later_report_restates_an_earlier_year(source_tree: Path) -> None:
+    water = {"subject": "Google", "metric": "water_consumption", "unit": "billion gallon", "period": "2022"}
+    write_document(source_tree, [figure(id="w", value="5.2", **water)], id="old", published="2023")
+    write_document(source_tree, [figure(id="w", value="5.3", **water)], id="new", published="2024")
+    tables, found = all_checks(source_tree)
+    (row,) = annual_metrics(tables["figures"], tables["metrics"], tables["sources"]).iter_rows(named=True)
+    assert (row["figure_id"], row["documents"], row["restated"]) == ("new/w", 2, True)
+    (check,) = found.filter(pl.col("figure_ids").list.contains("old/w")).iter_rows(named=True)
+    # The earlier value is the claim, the later report's the expectation; not also a cross-source pair.
+    assert (check["check_id"], check["kind"]) == ("restatement:old/w|new/w", "restatement")
+    assert check["relative_error"] == pytest.approx((5.3 - 5.2) / 5.2)
+    assert check["tolerance"] == pytest.approx(0.05 / 5.2 + 0.05 / 5.3)
+    assert check["status"] == "inconsistent"
+
+
+def test_a_change_from_a_baseline_is_checked_against_the_series(source_tree: Path) -> None:
+    total = {"subject": "Google", "metric": "total_emissions", "unit": "Mt", "boundary": "organization",
+             "accounting": "market_based"}  # fmt: skip
+    write_document(
+        source_tree,
+        [
+            figure(id="t2019", value="9.7", period="2019", **total),
+            figure(id="t2023", value="14.3", period="2023", **total),
+            figure(id="since", subject="Google", metric="change_from_baseline", relative_to="total_emissions",
+                   value="48", unit="%",
+                   period="2023", baseline="2019", boundary="organization", accounting="market_based",
+                   statistic="point"),
+        ],
+    )  # fmt: skip
+    (check,) = checks(source_tree, "reported_change").values()
+    computed = (14.3 - 9.7) / 9.7  # 47.4 %
+    assert check["expected_value"] == pytest.approx(computed)
+    assert check["relative_error"] == pytest.approx(0.48 - computed)  # 0.6 points
+    assert check["tolerance"] == pytest.approx(0.015)  # one point plus half a point of rounding
+    assert check["status"] == "consistent"
+    assert check["figure_ids"] == ["test-doc/since", "test-doc/t2023", "test-doc/t2019"]
+
+
+def test_versions_of_one_work_are_restatements_not_independent_sources(source_tree: Path) -> None:
+    withdrawal = {"subject": "World", "metric": "water_withdrawal", "unit": "billion m³", "period": "2027",
+                  "basis": "projected", "boundary": "water_onsite_and_offsite"}  # fmt: skip
+    work = "arxiv:2304.03271"
+    write_document(source_tree, [figure(id="w", value="4.2", **withdrawal)], id="v1", published="2023", work=work)
+    write_document(source_tree, [figure(id="w", value="4.4", **withdrawal)], id="v2", published="2025", work=work)
+    write_document(source_tree, [figure(id="w", value="4.2", **withdrawal)], id="other", published="2024")
+    _, found = all_checks(source_tree)
+    kinds = dict(found.select("check_id", "kind").iter_rows())
+    assert kinds == {
+        "restatement:v1/w|v2/w": "restatement",  # the later version restates the earlier
+        "cross_source:other/w|v1/w": "cross_source",
+        "cross_source:other/w|v2/w": "cross_source",
+    }
+
+
+def test_a_figure_carries_the_status_of_the_checks_it_is_claimed_in(source_tree: Path) -> None:
+    write_document(
+        source_tree,
+        [
+            figure(id="gal", subject="Google", metric="water_consumption", value="61", unit="亿加仑", period="2023"),
+            figure(id="m3", subject="Google", metric="water_consumption", value="2379", unit="万立方米",
+                   period="2023", equals="gal"),
+            figure(id="alone", subject="Google", metric="electricity_consumption", value="24", unit="TWh",
+                   period="2023"),
+        ],
+    )  # fmt: skip
+    tables, found = all_checks(source_tree)
+    rows = {r["figure_id"]: r for r in figure_check_status(tables["figures"], found).iter_rows(named=True)}
+    # 61亿 US gallons is 2309万 m³, not 2379万: the restating figure is the claim that fails.
+    assert rows["test-doc/m3"]["check_status"] == "inconsistent"
+    assert rows["test-doc/gal"]["check_status"] == "consistent"  # the figure restated is not blamed
+    assert rows["test-doc/gal"]["check_ids"] == ["restatement:test-doc/m3"]
+    assert (rows["test-doc/alone"]["check_status"], rows["test-doc/alone"]["check_ids"]) == ("unchecked", [])

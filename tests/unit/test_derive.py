@@ -223,3 +223,20 @@ def test_ranges_are_consistent_where_they_overlap(source_tree: Path) -> None:
     )
     (check,) = checks_of(source_tree).iter_rows(named=True)
     assert check["status"] == "consistent" and check["relative_error"] == 0
+
+
+def test_a_power_that_includes_the_overhead_is_not_multiplied_by_pue_again(source_tree: Path) -> None:
+    """A model card's "peak power per GPU adjusted for PUE" (boundary facility) gives the
+    facility's energy itself; the accelerators' energy is then unknown."""
+    figures = [f for f in run_figures() if f["id"] != "power"]
+    figures.append(figure(id="power", metric="power_per_accelerator", value="700", unit="W", boundary="facility",
+                          statistic="peak"))  # fmt: skip
+    write_document(source_tree, figures)
+    run = runs_of(source_tree).filter(source_id="test-doc").row(0, named=True)
+    hours = 1000 * 10 * 24  # 240,000 GPU-hours × 700 W = 168 MWh, with no PUE on top
+    assert (run["power_boundary"], run["power_statistic"]) == ("facility", "peak")
+    assert run["energy_mwh"] == pytest.approx(hours * 700 / 1e6)
+    assert run["accelerator_energy_mwh"] is None
+    assert run["co2e_t"] == pytest.approx(hours * 700 / 1e6 * 0.429)
+    # On-site water is per unit of IT energy: the facility's energy ÷ the document's PUE 1.1.
+    assert run["water_onsite_m3"] == pytest.approx(hours * 700 / 1e6 / 1.1 * 0.5)
