@@ -209,7 +209,7 @@ FIGURES = table(
         "period_kind": column(
             pl.String, "What time it covers (period_kinds.period_kind): calendar_year, fiscal_year, run, target ..."
         ),
-        "fiscal_year_end_month": column(pl.Int8, "For a fiscal year: the month it ends (1-12).", nullable=True),
+        "fiscal_year_end_month": column(pl.Int64, "For a fiscal year: the month it ends (1-12).", nullable=True),
         "relative_to_metric": column(
             pl.String,
             "For a share, change or multiple: the metric it is a share, change or multiple of.",

@@ -29,7 +29,13 @@ DIMENSION_TABLES = {
     "period_kind": "period_kinds",
 }
 # Period kinds whose figures need a period, and how many months it may span.
-_SPAN_MONTHS = {"calendar_year": (12, 12), "fiscal_year": (12, 12), "part_year": (1, 11), "multi_year": (13, None)}
+_SPAN_MONTHS = {
+    "calendar_year": (12, 12),
+    "fiscal_year": (12, 12),
+    "rolling_year": (12, 12),
+    "part_year": (1, 11),
+    "multi_year": (13, None),
+}
 _TIMELESS = ["not_applicable", "unknown"]
 
 
@@ -116,7 +122,7 @@ def check_dimensions(figures: pl.DataFrame, dimensions: pl.DataFrame) -> tuple[p
     figures = figures.with_columns(
         pl.when(pl.col("period_kind") == "fiscal_year")
         .then(pl.col("period_end").dt.month())
-        .cast(pl.Int8)
+        .cast(pl.Int64)
         .alias("fiscal_year_end_month")
     )
     return figures, problems
@@ -160,7 +166,8 @@ def _period_kind_problems(figures: pl.DataFrame) -> list[SourceProblem]:
         parsed.filter((kind == "calendar_year") & ~calendar & (months == 12)),
         "period_kind",
         pl.format(
-            "is calendar_year, but {} does not run January to December: a fiscal year is fiscal_year",
+            "is calendar_year, but {} does not run January to December: a fiscal year is fiscal_year, "
+            "the last twelve months rolling_year",
             pl.col("period"),
         ),
     )
@@ -180,6 +187,7 @@ def _period_kind_problems(figures: pl.DataFrame) -> list[SourceProblem]:
 
 _SPAN_TEXT = {
     "calendar_year": "twelve whole months",
+    "rolling_year": "twelve whole months",
     "fiscal_year": "twelve whole months (write it START/END, e.g. 2022-07/2023-06)",
     "part_year": "whole months shorter than a year",
     "multi_year": "whole months longer than a year",

@@ -195,6 +195,11 @@ def table_schema(name: str, frame: pl.DataFrame, schema: pa.DataFrameSchema | No
     for column_name, dtype in frame.schema.items():
         column = columns.get(column_name)
         field: dict[str, Any] = {"name": column_name, "type": _field_type(dtype)}
+        # Frictionless reads Parquet through pandas, where an integer column with nulls becomes
+        # floats (6.0): such a column is declared a number, its true type in duckdbType.
+        if dtype.is_integer() and frame[column_name].null_count():
+            field["type"] = "number"
+            field["duckdbType"] = str(dtype)
         if column is not None:
             field["description"] = column.description
             unit = (column.metadata or {}).get("unit")
