@@ -11,17 +11,14 @@ import sys
 from pathlib import Path
 
 from pipelines.lib import sql
-from pipelines.lib.annual import annual_metrics
 from pipelines.lib.charts import CHARTS, save
-from pipelines.lib.claims import claim_checks
-from pipelines.lib.derive import training_runs
 from pipelines.lib.errors import raise_if_any
 from pipelines.lib.locations import PROJECT_ROOT
 from pipelines.lib.normalise import normalise_all
 from pipelines.lib.publish import publish
-from pipelines.lib.ratios import intensities, per_request
 from pipelines.lib.release import INFO_TABLE, info_frame, release_info
 from pipelines.lib.sources import load_sources, raw_frames
+from pipelines.lib.tables import derived_tables
 from schemas.tables import PUBLISHED_TABLES, RELEASE_INFO
 
 
@@ -30,17 +27,7 @@ def main(sources: Path, warehouse: Path) -> None:
     raise_if_any(loaded.problems)
     normalised, problems = normalise_all(raw_frames(loaded))
     raise_if_any(problems)
-    figures = normalised["figures"]
-    runs = training_runs(figures, normalised["factors"])
-    annual = annual_metrics(figures, normalised["sources"])
-    tables = {
-        **normalised,
-        "training_runs": runs,
-        "annual_metrics": annual,
-        "per_request": per_request(figures),
-        "intensities": intensities(annual),
-        "claim_checks": claim_checks(figures, normalised["sources"], normalised["entities"], runs, annual),
-    }
+    tables = derived_tables(normalised)
     for name, frame in tables.items():
         PUBLISHED_TABLES[name].validate(frame, lazy=True)
     info = release_info(PROJECT_ROOT, sources, "unreleased")

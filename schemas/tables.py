@@ -145,23 +145,30 @@ BOUNDARIES = table(
         "applies_to": column(Strings, "Entity types whose figures may use it."),
     },
 )
-ACCOUNTING_METHODS = table(
-    "accounting_methods",
-    "How an emissions figure is accounted (figures.accounting).",
-    ["accounting"],
-    {"accounting": column(pl.String, "Accounting method id."), "description": column(pl.String, "What it means.")},
+
+
+def vocabulary(name: str, key: str, description: str) -> pa.DataFrameSchema:
+    """The table of one figure dimension's values: each id and what it means."""
+    return table(
+        name,
+        description,
+        [key],
+        {key: column(pl.String, f"The {key} id (figures.{key})."), "description": column(pl.String, "What it means.")},
+    )
+
+
+ACCOUNTING_METHODS = vocabulary(
+    "accounting_methods", "accounting", "How an emissions figure is accounted (figures.accounting)."
 )
-STATISTICS = table(
+STATISTICS = vocabulary(
     "statistics",
+    "statistic",
     "What kind of number a figure is (figures.statistic): a total, a mean, a peak, a rating ...",
-    ["statistic"],
-    {"statistic": column(pl.String, "Statistic id."), "description": column(pl.String, "What it means.")},
 )
-PERIOD_KINDS = table(
+PERIOD_KINDS = vocabulary(
     "period_kinds",
+    "period_kind",
     "What time a figure covers (figures.period_kind): a calendar or fiscal year, a run, a target ...",
-    ["period_kind"],
-    {"period_kind": column(pl.String, "Period kind id."), "description": column(pl.String, "What it means.")},
 )
 
 FIGURES = table(

@@ -11,12 +11,9 @@ import polars as pl
 import pytest
 import yaml
 
-from pipelines.lib.annual import annual_metrics
-from pipelines.lib.claims import claim_checks, figure_check_status
-from pipelines.lib.derive import training_runs
 from pipelines.lib.normalise import normalise_all
-from pipelines.lib.ratios import intensities, per_request
 from pipelines.lib.sources import DIMENSION_FILES, load_sources, raw_frames
+from pipelines.lib.tables import derived_tables
 from schemas.tables import PUBLISHED_TABLES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -38,19 +35,7 @@ def tables() -> dict[str, pl.DataFrame]:
     """Every published table built in memory from the real sources (no Dagster)."""
     normalised, problems = normalise_all(raw_frames(load_sources(SOURCES)))
     assert problems == []
-    figures, metrics = normalised["figures"], normalised["metrics"]
-    runs = training_runs(figures, metrics, normalised["factors"])
-    annual = annual_metrics(figures, metrics, normalised["sources"])
-    checks = claim_checks(figures, metrics, normalised["sources"], normalised["entities"], runs, annual)
-    published = {
-        **normalised,
-        "figures": figure_check_status(figures, checks),
-        "training_runs": runs,
-        "annual_metrics": annual,
-        "per_request": per_request(figures, metrics),
-        "intensities": intensities(annual, metrics),
-        "claim_checks": checks,
-    }
+    published = derived_tables(normalised)
     return {name: published[name] for name in PUBLISHED_TABLES}
 
 

@@ -1,0 +1,28 @@
+"""Every published table from the normalised ones, as plain function calls: what the
+derived assets compute, in one place, for the benchmark's bare build and the tests."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pipelines.lib.annual import annual_metrics
+from pipelines.lib.claims import claim_checks, figure_check_status
+from pipelines.lib.derive import training_runs
+from pipelines.lib.ratios import intensities, per_request
+
+
+def derived_tables(normalised: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """The normalised tables with the derived ones, `figures` carrying its check status."""
+    figures, metrics = normalised["figures"], normalised["metrics"]
+    runs = training_runs(figures, metrics, normalised["factors"])
+    annual = annual_metrics(figures, metrics, normalised["sources"])
+    checks = claim_checks(figures, metrics, normalised["sources"], normalised["entities"], runs, annual)
+    return {
+        **normalised,
+        "figures": figure_check_status(figures, checks),
+        "training_runs": runs,
+        "annual_metrics": annual,
+        "per_request": per_request(figures, metrics),
+        "intensities": intensities(annual, metrics),
+        "claim_checks": checks,
+    }
