@@ -32,7 +32,7 @@ def main(sources: Path, warehouse: Path) -> None:
         PUBLISHED_TABLES[name].validate(frame, lazy=True)
     info = release_info(PROJECT_ROOT, sources, "unreleased")
     tables[INFO_TABLE] = info_frame(info, {name: frame.height for name, frame in tables.items()})
-    publish(tables, {**PUBLISHED_TABLES, INFO_TABLE: RELEASE_INFO}, warehouse, sql.statements())
+    publish(tables, {**PUBLISHED_TABLES, INFO_TABLE: RELEASE_INFO}, warehouse, sql.statements(tables["grid_measures"]))
     for name, (table, draw) in CHARTS.items():
         save(draw(tables[table]), warehouse / "charts", name)
 

@@ -165,6 +165,39 @@ class MetricIn(_Strict):
     bounds: MetricBounds = MetricBounds()
 
 
+class GridMeasureIn(_Strict):
+    """A measure of the headline grid: the metrics (and accounting) it takes, its boundaries in
+    order of preference, and its column in the wide view."""
+
+    id: Annotated[str, Field(pattern=METRIC_ID_PATTERN)]
+    metrics: Annotated[list[Annotated[str, Field(pattern=METRIC_ID_PATTERN)]], Field(min_length=1)]
+    accounting: Annotated[str, Field(pattern=METRIC_ID_PATTERN)] | None = None
+    boundaries: Annotated[list[Annotated[str, Field(pattern=METRIC_ID_PATTERN)]], Field(min_length=1)]
+    column: Annotated[str, Field(pattern=METRIC_ID_PATTERN)]
+
+
+class GridIn(_Strict):
+    """sources/grid.yaml: the organisations, years and measures users ask about first."""
+
+    organisations: Annotated[list[Name], Field(min_length=1)]
+    first_year: Annotated[int, Field(ge=1900, le=2100)]
+    last_year: Annotated[int, Field(ge=1900, le=2100)]
+    measures: Annotated[list[GridMeasureIn], Field(min_length=1)]
+
+
+GapReason = Literal["not_published", "image_only", "no_stored_copy"]
+
+
+class GapIn(_Strict):
+    """A cell of the headline grid that no stored document fills, and why."""
+
+    subject: Name
+    measure: Annotated[str, Field(pattern=METRIC_ID_PATTERN)]
+    year: Annotated[int, Field(ge=1900, le=2100)]
+    reason: GapReason
+    note: NonEmpty | None = None
+
+
 class DimensionValueIn(_Strict):
     """One value of a figure dimension (boundaries.yaml, statistics.yaml ...)."""
 

@@ -453,6 +453,82 @@ INTENSITIES = table(
     },
 )
 
+GRID_MEASURES = table(
+    "grid_measures",
+    "The measures of the headline grid (sources/grid.yaml): which metrics and accounting each takes, its "
+    "boundaries in order of preference, and its column in the grid_wide view.",
+    ["measure"],
+    {
+        "measure": column(pl.String, "Measure id."),
+        "metrics": column(Strings, "The metrics it takes, the first preferred."),
+        "accounting": column(pl.String, "The accounting it takes, where one (scope 2 market- or location-based).",
+                             nullable=True),
+        "boundaries": column(Strings, "Its boundaries in order of preference for grid_wide and grid_coverage."),
+        "wide_column": column(pl.String, "Its column in the grid_wide view, named with its unit."),
+        "position": column(pl.Int64, "Its order in grid.yaml."),
+    },
+)  # fmt: skip
+
+GRID = table(
+    "grid",
+    "Each organisation's annual values of the grid's measures (electricity, water, emissions by scope and method, "
+    "clean energy, PUE), one row per organisation × year × measure × boundary × accounting, from annual_metrics.",
+    ["organisation", "subject", "year", "measure", "metric", "boundary", "accounting", "statistic"],
+    {
+        "organisation": column(pl.String, "Organisation: the subject, or its parent (Amazon for Amazon Web Services)."),
+        "subject": column(pl.String, "The entity the figure is about."),
+        "year": column(pl.Int32, "Calendar year the reporting period ends in (a fiscal year where reported so)."),
+        "measure": column(pl.String, "Grid measure (grid_measures.measure)."),
+        "metric": column(pl.String, "Metric of the value."),
+        "boundary": column(pl.String, "What is counted."),
+        "accounting": column(pl.String, "How emissions are accounted (not_applicable otherwise)."),
+        "statistic": column(pl.String, "total, or mean for PUE."),
+        "period_start": column(pl.Date, "First day of the reporting period."),
+        "period_end": column(pl.Date, "Last day of the reporting period."),
+        "value": column(pl.Float64, "The value, in unit: from the latest report that gives it."),
+        "unit": column(pl.String, "Canonical unit."),
+        "figure_id": column(pl.String, "The figure the value is."),
+        "source_id": column(pl.String, "Its document."),
+        "documents": column(pl.UInt32, "How many documents give this cell."),
+        "min_value": column(pl.Float64, "Smallest value any document gives."),
+        "max_value": column(pl.Float64, "Largest value any document gives."),
+        "restated": column(pl.Boolean, "Whether an earlier-published document gave another value."),
+        "own_report": column(pl.Boolean, "Whether the value comes from the organisation's own sustainability report."),
+        "preferred": column(
+            pl.Boolean, "The row grid_wide and grid_coverage show for this organisation, year and measure."
+        ),
+    },
+)
+
+GRID_COVERAGE = table(
+    "grid_coverage",
+    "Each cell of the headline grid (grid.yaml: organisations × measures × years): filled, with its preferred "
+    "value, or a gap with the reason sources/gaps.yaml gives (unexplained where it gives none).",
+    ["subject", "measure", "year"],
+    {
+        "subject": column(pl.String, "Organisation."),
+        "measure": column(pl.String, "Grid measure."),
+        "year": column(pl.Int32, "Year."),
+        "status": column(pl.String, "filled or gap.", checks=[pa.Check.isin(["filled", "gap"])]),
+        "reported_for": column(
+            pl.String, "The entity the value is about (the organisation, or a subsidiary such as AWS).", nullable=True
+        ),
+        "boundary": column(pl.String, "Boundary of the value shown.", nullable=True),
+        "value": column(pl.Float64, "The preferred value, in unit.", nullable=True),
+        "unit": column(pl.String, "Canonical unit.", nullable=True),
+        "figure_id": column(pl.String, "The figure the value is.", nullable=True),
+        "own_report": column(pl.Boolean, "Whether from the organisation's own report.", nullable=True),
+        "restated": column(pl.Boolean, "Whether a later report restates an earlier value.", nullable=True),
+        "gap_reason": column(
+            pl.String,
+            "For a gap: not_published, image_only, no_stored_copy, or unexplained.",
+            nullable=True,
+            checks=[pa.Check.isin(["not_published", "image_only", "no_stored_copy", "unexplained"])],
+        ),
+        "gap_note": column(pl.String, "For a gap: what was searched, where it stands.", nullable=True),
+    },
+)
+
 CLAIM_CHECKS = table(
     "claim_checks",
     "Checks of what sources claim, against each other and against physics: restatements, physical "
@@ -507,6 +583,9 @@ PUBLISHED_TABLES: dict[str, pa.DataFrameSchema] = {
         EQUIVALENCES,
         TRAINING_RUNS,
         ANNUAL_METRICS,
+        GRID_MEASURES,
+        GRID,
+        GRID_COVERAGE,
         PER_REQUEST,
         INTENSITIES,
         CLAIM_CHECKS,

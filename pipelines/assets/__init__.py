@@ -8,11 +8,22 @@ from pipelines.assets.derived import (
     annual_metrics,
     checked_figures,
     claim_checks,
+    grid_coverage,
+    grid_values,
     intensities,
     per_request,
     training_runs,
 )
-from pipelines.assets.normalised import dimensions, entities, equivalences, factors, figures, metrics, sources
+from pipelines.assets.normalised import (
+    dimensions,
+    entities,
+    equivalences,
+    factors,
+    figures,
+    grid_definition,
+    metrics,
+    sources,
+)
 from pipelines.assets.published import warehouse
 from pipelines.assets.raw import raw_sources
 
@@ -20,6 +31,7 @@ ALL_ASSETS = [
     raw_sources,
     metrics,
     dimensions,
+    grid_definition,
     entities,
     sources,
     figures,
@@ -31,6 +43,8 @@ ALL_ASSETS = [
     intensities,
     claim_checks,
     checked_figures,
+    grid_values,
+    grid_coverage,
     warehouse,
     *CHART_ASSETS,
 ]

@@ -7,8 +7,18 @@ import dagster as dg
 import polars as pl
 
 from pipelines.lib import annual, claims, derive, ratios
+from pipelines.lib import grid as grid_lib
 from pipelines.metadata import frame_metadata, markdown_table
-from schemas.tables import ANNUAL_METRICS, CLAIM_CHECKS, FIGURES, INTENSITIES, PER_REQUEST, TRAINING_RUNS
+from schemas.tables import (
+    ANNUAL_METRICS,
+    CLAIM_CHECKS,
+    FIGURES,
+    GRID,
+    GRID_COVERAGE,
+    INTENSITIES,
+    PER_REQUEST,
+    TRAINING_RUNS,
+)
 
 LAYER = "derived"
 FIGURES_IN = {"figures": dg.AssetIn(key=["normalised", "figures"])}
@@ -110,4 +120,50 @@ def checked_figures(figures: pl.DataFrame, claim_checks: pl.DataFrame) -> dg.Out
     return dg.Output(
         frame,
         metadata={**frame_metadata(frame, FIGURES), "by_check_status": dg.MetadataValue.md(markdown_table(by_status))},
+    )
+
+
+@dg.asset(
+    key=[LAYER, "grid"],
+    group_name=LAYER,
+    ins={
+        "annual_metrics": dg.AssetIn(key=[LAYER, "annual_metrics"]),
+        "grid_measures": dg.AssetIn(key=["normalised", "grid_measures"]),
+        "sources": dg.AssetIn(key=["normalised", "sources"]),
+        "entities": dg.AssetIn(key=["normalised", "entities"]),
+    },
+    description=GRID.description,
+    kinds={"polars"},
+)
+def grid_values(
+    annual_metrics: pl.DataFrame, grid_measures: pl.DataFrame, sources: pl.DataFrame, entities: pl.DataFrame
+) -> dg.Output[pl.DataFrame]:
+    frame = grid_lib.grid_table(annual_metrics, grid_measures, sources, entities)
+    return dg.Output(frame, metadata=frame_metadata(frame, GRID))
+
+
+@dg.asset(
+    key=[LAYER, "grid_coverage"],
+    group_name=LAYER,
+    ins={
+        "grid": dg.AssetIn(key=[LAYER, "grid"]),
+        "grid_measures": dg.AssetIn(key=["normalised", "grid_measures"]),
+        "grid_cells": dg.AssetIn(key=["normalised", "grid_cells"]),
+        "gaps": dg.AssetIn(key=["normalised", "gaps"]),
+    },
+    description=GRID_COVERAGE.description,
+    kinds={"polars"},
+)
+def grid_coverage(
+    grid: pl.DataFrame, grid_measures: pl.DataFrame, grid_cells: pl.DataFrame, gaps: pl.DataFrame
+) -> dg.Output[pl.DataFrame]:
+    frame = grid_lib.grid_coverage(grid, grid_measures, grid_cells, gaps)
+    filled = frame.filter(pl.col("status") == "filled")
+    return dg.Output(
+        frame,
+        metadata={
+            **frame_metadata(frame, GRID_COVERAGE),
+            "filled": dg.MetadataValue.int(filled.height),
+            "own_report": dg.MetadataValue.int(filled.filter(pl.col("own_report")).height),
+        },
     )

@@ -8,6 +8,7 @@ import dagster as dg
 import polars as pl
 
 from pipelines.lib.errors import raise_if_any
+from pipelines.lib.grid import normalise_grid
 from pipelines.lib.meaning import DIMENSION_TABLES, dimension_tables
 from pipelines.lib.normalise import (
     Stage,
@@ -117,3 +118,45 @@ def factors(raw_factors: pl.DataFrame, figures: pl.DataFrame) -> dg.Output[pl.Da
 )
 def equivalences(raw_equivalences: pl.DataFrame, figures: pl.DataFrame) -> dg.Output[pl.DataFrame]:
     return _result(normalise_equivalences(raw_equivalences, figures), "equivalences")
+
+
+GRID_TABLES = {
+    "grid_measures": PUBLISHED_TABLES["grid_measures"].description,
+    "grid_cells": "The organisations × years of the headline grid, organisations resolved to entity names.",
+    "gaps": "The grid's cells that no document fills, with the reason (sources/gaps.yaml).",
+}
+
+
+@dg.multi_asset(
+    outs={
+        name: dg.AssetOut(key=[LAYER, name], group_name=LAYER, description=description, kinds={"polars"})
+        for name, description in GRID_TABLES.items()
+    },
+    ins={
+        "raw_grid_measures": dg.AssetIn(key=["raw", "grid_measures"]),
+        "raw_grid_cells": dg.AssetIn(key=["raw", "grid_cells"]),
+        "raw_gaps": dg.AssetIn(key=["raw", "gaps"]),
+        "raw_dimension_values": dg.AssetIn(key=["raw", "dimension_values"]),
+        "metrics": dg.AssetIn(key=[LAYER, "metrics"]),
+        "entities": dg.AssetIn(key=[LAYER, "entities"]),
+    },
+    description="The headline grid as defined (grid.yaml, gaps.yaml), checked against the vocabularies.",
+)
+def grid_definition(
+    raw_grid_measures: pl.DataFrame,
+    raw_grid_cells: pl.DataFrame,
+    raw_gaps: pl.DataFrame,
+    raw_dimension_values: pl.DataFrame,
+    metrics: pl.DataFrame,
+    entities: pl.DataFrame,
+) -> Iterator[dg.Output[pl.DataFrame]]:
+    raw = {
+        "grid_measures": raw_grid_measures,
+        "grid_cells": raw_grid_cells,
+        "gaps": raw_gaps,
+        "dimension_values": raw_dimension_values,
+    }
+    tables, problems = normalise_grid(raw, metrics, entities)
+    raise_if_any(problems)
+    for name, frame in tables.items():
+        yield dg.Output(frame, output_name=name, metadata=frame_metadata(frame, PUBLISHED_TABLES.get(name)))

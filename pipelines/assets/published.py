@@ -26,6 +26,9 @@ TABLE_ASSETS = {
     "equivalences": ["normalised", "equivalences"],
     "training_runs": ["derived", "training_runs"],
     "annual_metrics": ["derived", "annual_metrics"],
+    "grid_measures": ["normalised", "grid_measures"],
+    "grid": ["derived", "grid"],
+    "grid_coverage": ["derived", "grid_coverage"],
     "per_request": ["derived", "per_request"],
     "intensities": ["derived", "intensities"],
     "claim_checks": ["derived", "claim_checks"],
@@ -52,7 +55,11 @@ def warehouse(
     tables[INFO_TABLE] = info_frame(info, {name: frame.height for name, frame in tables.items()})
     schemas = {**PUBLISHED_TABLES, INFO_TABLE: RELEASE_INFO}
     published = publish_to(
-        warehouse_root.root, tables, schemas, sql.statements(), duckdb_target=warehouse_root.duckdb_target or None
+        warehouse_root.root,
+        tables,
+        schemas,
+        sql.statements(tables["grid_measures"]),
+        duckdb_target=warehouse_root.duckdb_target or None,
     )
     preview = pl.DataFrame(
         {

@@ -4,7 +4,6 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.lib import sql
 from pipelines.lib.release import INFO_TABLE, release_warehouse
 from pipelines.resources import PROJECT_ROOT, SourcesResource, WarehouseResource
 from schemas.tables import PUBLISHED_TABLES, RELEASE_INFO
@@ -34,7 +33,6 @@ def release(
     released = release_warehouse(
         warehouse_root.root,
         {**PUBLISHED_TABLES, INFO_TABLE: RELEASE_INFO},
-        sql.statements(),
         PROJECT_ROOT,
         source_tree.path,
         version=config.version,

@@ -208,7 +208,75 @@ def claim_check_status(checks: pl.DataFrame) -> Figure:
     return figure
 
 
+# Scale and label of each grid measure's panel, by the unit of its values.
+_GRID_SCALES = {
+    "MWh": (1e6, "TWh"),
+    "m³": (1e6, "million m³"),
+    "t": (1e6, "Mt CO2e"),
+    "percent": (1, "%"),
+    "dimensionless": (1, ""),
+}
+
+
+def grid_panels(coverage: pl.DataFrame) -> Figure:
+    """The headline grid, one row of panels per organisation and one panel per measure: years
+    on the axis, gaps left as gaps, a filled marker for a value from the organisation's own
+    report and an open one otherwise, a cross where a later report restated the value."""
+    organisations = coverage["subject"].unique(maintain_order=True).to_list()
+    measures = coverage["measure"].unique(maintain_order=True).to_list()
+    years = sorted(coverage["year"].unique().to_list())
+    figure, axes = plt.subplots(
+        max(len(organisations), 1), max(len(measures), 1), figsize=(WIDTH_IN * 1.8, 1.6 * len(organisations) + 1.2),
+        sharex=True, squeeze=False,
+    )  # fmt: skip
+    units = dict(coverage.drop_nulls("unit").group_by("measure").agg(pl.col("unit").first()).iter_rows())
+    used: list[str] = []
+    for row, organisation in enumerate(organisations):
+        for column, measure in enumerate(measures):
+            axis = axes[row][column]
+            cells = coverage.filter((pl.col("subject") == organisation) & (pl.col("measure") == measure)).sort("year")
+            unit = units.get(measure) or ""
+            scale, label = _GRID_SCALES.get(unit, (1, unit))
+            if cells["value"].null_count() == cells.height:
+                axis.text(0.5, 0.5, "no figure", ha="center", va="center", fontsize=7, color="grey",
+                          transform=axis.transAxes)  # fmt: skip
+                axis.set_yticks([])
+            values = [v / scale if v is not None else math.nan for v in cells["value"].to_list()]
+            axis.plot(cells["year"].to_list(), values, color="#2c7fb8", linewidth=1)
+            for year, value, own, restated in zip(
+                cells["year"].to_list(), values, cells["own_report"].to_list(), cells["restated"].to_list(), strict=True
+            ):
+                if math.isnan(value):
+                    continue
+                axis.plot(
+                    year, value, "o", markersize=3.5, color="#2c7fb8", markerfacecolor="#2c7fb8" if own else "white"
+                )
+                if restated:
+                    axis.plot(year, value, "x", markersize=6, color="#c0392b")
+            used += [figure_id.split("/")[0] for figure_id in cells["figure_id"].drop_nulls().to_list()]
+            axis.tick_params(labelsize=6)
+            axis.set_xticks(years[:: max(1, len(years) // 3)])
+            if row == 0:
+                axis.set_title(measure.replace("_", " ") + (f"\n({label})" if label else ""), fontsize=7)
+            if column == 0:
+                axis.set_ylabel(organisation, fontsize=8)
+    figure.legend(
+        handles=[
+            plt.Line2D([], [], marker="o", color="#2c7fb8", linestyle="", label="own report"),
+            plt.Line2D(
+                [], [], marker="o", color="#2c7fb8", markerfacecolor="white", linestyle="", label="other document"
+            ),
+            plt.Line2D([], [], marker="x", color="#c0392b", linestyle="", label="restated by a later report"),
+        ],
+        loc="upper right", fontsize=7, ncol=3,
+    )  # fmt: skip
+    figure.tight_layout(rect=(0, 0.05, 1, 0.95))
+    _caption(figure, used, "grid_coverage: the headline grid; a gap is a cell no stored document fills")
+    return figure
+
+
 CHARTS = {
+    "grid": ("grid_coverage", grid_panels),
     "company_water_electricity": ("annual_metrics", company_water_and_electricity),
     "training_energy": ("training_runs", training_energy),
     "per_request": ("per_request", per_request_footprints),

@@ -14,6 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.lib.errors import SourceError, SourceProblem
+from pipelines.lib.grid import normalise_grid
 from pipelines.lib.meaning import (
     RELATIVE_KINDS,
     check_bounds,
@@ -468,6 +469,7 @@ def normalise_all(raw: dict[str, pl.DataFrame]) -> tuple[dict[str, pl.DataFrame]
     entities = normalise_entities(raw["entities"])
     sources = normalise_sources(raw["documents"], raw["figures"])
     vocabularies, vocabulary_problems = dimension_tables(raw["dimension_values"])
+    grid, grid_problems = normalise_grid(raw, metrics.frame, entities.frame)
     figures = normalise_figures(raw["figures"], metrics.frame, raw["entities"], raw["dimension_values"])
     stages = {
         "metrics": metrics,
@@ -477,8 +479,8 @@ def normalise_all(raw: dict[str, pl.DataFrame]) -> tuple[dict[str, pl.DataFrame]
         "factors": normalise_factors(raw["factors"], figures.frame),
         "equivalences": normalise_equivalences(raw["equivalences"], figures.frame),
     }
-    problems = vocabulary_problems + [problem for stage in stages.values() for problem in stage.problems]
-    return {**{name: stage.frame for name, stage in stages.items()}, **vocabularies}, problems
+    problems = vocabulary_problems + grid_problems + [p for stage in stages.values() for p in stage.problems]
+    return {**{name: stage.frame for name, stage in stages.items()}, **vocabularies, **grid}, problems
 
 
 def check_source_tree(root: Path) -> list[SourceProblem]:

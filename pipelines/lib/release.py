@@ -28,6 +28,7 @@ import pandera.polars as pa
 import polars as pl
 import pyarrow.fs as pafs
 
+from pipelines.lib import sql
 from pipelines.lib.locations import local_path
 from pipelines.lib.publish import (
     DUCKDB_FILE,
@@ -423,7 +424,6 @@ class Released:
 def release_warehouse(
     location: str,
     schemas: dict[str, pa.DataFrameSchema],
-    statements: list[str],
     project: Path,
     sources: Path,
     version: str = "",
@@ -458,6 +458,7 @@ def release_warehouse(
     with (
         nullcontext(str(local / RELEASES_DIR)) if local else tempfile.TemporaryDirectory(prefix="ai-footprints-") as out
     ):
+        statements = sql.statements(tables["grid_measures"])
         folder = write_release(tables, schemas, statements, Path(out), info, compared)
         text = (folder / CHANGELOG_FILE).read_text(encoding="utf-8")
         if local is None:

@@ -28,6 +28,8 @@ from schemas.inputs import (
     EquivalenceIn,
     FactorIn,
     FigureIn,
+    GapIn,
+    GridIn,
     MetricIn,
 )
 
@@ -40,9 +42,11 @@ DIMENSION_FILES = {
     "statistic": "statistics.yaml",
     "period_kind": "period_kinds.yaml",
 }
+GRID_FILE = "grid.yaml"  # optional: the headline grid
+GAPS_FILE = "gaps.yaml"  # optional: its cells that no document fills
 FACTORS_FILE = "factors.yaml"  # optional
 EQUIVALENCES_FILE = "equivalences.yaml"  # optional
-OPTIONAL_FILES = {FACTORS_FILE, EQUIVALENCES_FILE}
+OPTIONAL_FILES = {FACTORS_FILE, EQUIVALENCES_FILE, GRID_FILE, GAPS_FILE}
 DOCUMENTS_DIR = "documents"
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -292,6 +296,10 @@ class LoadedSources:
     factors: list[FactorIn] = field(default_factory=list)
     equivalences: list[EquivalenceIn] = field(default_factory=list)
     dimensions: dict[str, list[DimensionValueIn]] = field(default_factory=dict)  # figure key -> its values
+    grid: GridIn | None = None
+    gaps: list[GapIn] = field(default_factory=list)
+    grid_file: str = GRID_FILE
+    gaps_file: str = GAPS_FILE
     dimension_files: dict[str, str] = field(default_factory=dict)
     metrics_file: str = METRICS_FILE
     entities_file: str = ENTITIES_FILE
@@ -339,6 +347,8 @@ def _read_tree(root: Path) -> LoadedSources:
         factors_file=display(root / FACTORS_FILE),
         equivalences_file=display(root / EQUIVALENCES_FILE),
         dimension_files={key: display(root / name) for key, name in DIMENSION_FILES.items()},
+        grid_file=display(root / GRID_FILE),
+        gaps_file=display(root / GAPS_FILE),
     )
     vocabularies: list[tuple[str, type[BaseModel], str, str, list[Any]]] = [
         (METRICS_FILE, MetricIn, "id", "metric", loaded.metrics),
@@ -348,6 +358,15 @@ def _read_tree(root: Path) -> LoadedSources:
     ]
     for key, name in DIMENSION_FILES.items():
         vocabularies.append((name, DimensionValueIn, "id", key, loaded.dimensions.setdefault(key, [])))
+    vocabularies.append((GAPS_FILE, GapIn, "measure", "gap", loaded.gaps))
+    if (root / GRID_FILE).is_file():
+        data, problems = read_yaml(root / GRID_FILE, display(root / GRID_FILE))
+        loaded.problems.extend(problems)
+        if not problems:
+            try:
+                loaded.grid = GridIn.model_validate(data)
+            except ValidationError as exc:
+                loaded.problems.extend(_validation_problems(exc, display(root / GRID_FILE), None, "grid"))
     for name, model, key, kind, target in vocabularies:
         path = root / name
         if name in OPTIONAL_FILES and not path.exists():
@@ -524,9 +543,55 @@ def raw_frames(loaded: LoadedSources) -> dict[str, pl.DataFrame]:
         [{"file": loaded.equivalences_file, **item.model_dump()} for item in loaded.equivalences],
         schema={"file": pl.String, "equivalence": pl.String, "description": pl.String, "figure": pl.String},
     )
+    grid = loaded.grid
+    grid_measures = pl.DataFrame(
+        [
+            {
+                "file": loaded.grid_file,
+                "measure": measure.id,
+                "metrics": measure.metrics,
+                "accounting": measure.accounting,
+                "boundaries": measure.boundaries,
+                "wide_column": measure.column,
+                "position": position,
+            }
+            for position, measure in enumerate(grid.measures if grid else [])
+        ],
+        schema={
+            "file": pl.String,
+            "measure": pl.String,
+            "metrics": pl.List(pl.String),
+            "accounting": pl.String,
+            "boundaries": pl.List(pl.String),
+            "wide_column": pl.String,
+            "position": pl.Int64,
+        },
+    )
+    grid_cells = pl.DataFrame(
+        [
+            {"subject": subject, "year": year}
+            for subject in (grid.organisations if grid else [])
+            for year in range(grid.first_year, grid.last_year + 1)  # type: ignore[union-attr]
+        ],
+        schema={"subject": pl.String, "year": pl.Int32},
+    )
+    gaps = pl.DataFrame(
+        [{"file": loaded.gaps_file, **gap.model_dump()} for gap in loaded.gaps],
+        schema={
+            "file": pl.String,
+            "subject": pl.String,
+            "measure": pl.String,
+            "year": pl.Int32,
+            "reason": pl.String,
+            "note": pl.String,
+        },
+    )
     return {
         "metrics": metrics,
         "dimension_values": dimension_values,
+        "grid_measures": grid_measures,
+        "grid_cells": grid_cells,
+        "gaps": gaps,
         "entities": entities,
         "documents": documents,
         "figures": figures,

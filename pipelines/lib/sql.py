@@ -1,10 +1,13 @@
 """SQL published inside the DuckDB warehouse: macros that apply the training formulas, and views.
 
-The macros are the contract's formulas (section 3) for people estimating their own
-runs; tests check that they give what the `training_runs` asset computes.
+The macros are the training formulas (docs/methods.md) for people estimating their own
+runs; tests check that they give what the `training_runs` asset computes. The view
+`grid_wide` has one column per measure of the headline grid, as `grid_measures` defines them.
 """
 
 from __future__ import annotations
+
+import polars as pl
 
 # name -> (parameters, body, description with an example)
 MACROS: dict[str, tuple[str, str, str]] = {
@@ -48,12 +51,39 @@ VIEWS: dict[str, tuple[str, str]] = {
 }
 
 
-def statements() -> list[str]:
-    """CREATE statements for every macro and view, with their comments."""
+def _text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def grid_wide_view(grid_measures: pl.DataFrame) -> str:
+    """grid_wide: one row per organisation and year of `grid`, one column per measure (its
+    preferred row's value, in the column's unit)."""
+    columns = ",\n  ".join(
+        f'max(value) FILTER (WHERE measure = {_text(measure)}) AS "{column}"'
+        for measure, column in grid_measures.sort("position").select("measure", "wide_column").iter_rows()
+    )
+    return (
+        f"SELECT organisation, year,\n  {columns}\nFROM grid WHERE preferred\n"
+        "GROUP BY organisation, year ORDER BY organisation, year"
+    )
+
+
+GRID_WIDE_DESCRIPTION = (
+    "One row per organisation and year of the grid table, one column per measure (grid_measures.wide_column): "
+    "the value of the preferred boundary and metric."
+)
+
+
+def statements(grid_measures: pl.DataFrame | None = None) -> list[str]:
+    """CREATE statements for every macro and view, with their comments; with the grid's
+    measures, also the grid_wide view."""
     result = []
     for name, (parameters, body, _) in MACROS.items():
         result.append(f"CREATE MACRO {name}({parameters}) AS {body}")
-    for name, (query, description) in VIEWS.items():
+    views = dict(VIEWS)
+    if grid_measures is not None:
+        views["grid_wide"] = (grid_wide_view(grid_measures), GRID_WIDE_DESCRIPTION)
+    for name, (query, description) in views.items():
         result.append(f"CREATE VIEW {name} AS {query}")
-        result.append(f"COMMENT ON VIEW {name} IS '{description.replace(chr(39), chr(39) * 2)}'")
+        result.append(f"COMMENT ON VIEW {name} IS {_text(description)}")
     return result

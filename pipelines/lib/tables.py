@@ -8,6 +8,7 @@ import polars as pl
 from pipelines.lib.annual import annual_metrics
 from pipelines.lib.claims import claim_checks, figure_check_status
 from pipelines.lib.derive import training_runs
+from pipelines.lib.grid import grid_coverage, grid_table
 from pipelines.lib.ratios import intensities, per_request
 
 
@@ -17,11 +18,14 @@ def derived_tables(normalised: dict[str, pl.DataFrame]) -> dict[str, pl.DataFram
     runs = training_runs(figures, metrics, normalised["factors"])
     annual = annual_metrics(figures, metrics, normalised["sources"])
     checks = claim_checks(figures, metrics, normalised["sources"], normalised["entities"], runs, annual)
+    grid = grid_table(annual, normalised["grid_measures"], normalised["sources"], normalised["entities"])
     return {
         **normalised,
         "figures": figure_check_status(figures, checks),
         "training_runs": runs,
         "annual_metrics": annual,
+        "grid": grid,
+        "grid_coverage": grid_coverage(grid, normalised["grid_measures"], normalised["grid_cells"], normalised["gaps"]),
         "per_request": per_request(figures, metrics),
         "intensities": intensities(annual, metrics),
         "claim_checks": checks,

@@ -129,3 +129,15 @@ def test_the_same_quantity_sits_under_one_metric(tables: dict) -> None:
         & (pl.col("figure_id") < pl.col("figure_id_b"))
     )
     assert pairs.select("figure_id", "metric", "figure_id_b", "metric_b").to_dicts() == []
+
+
+def test_every_gap_of_the_grid_says_why_and_no_filled_cell_is_listed_as_a_gap(tables: dict) -> None:
+    """A cell of the headline grid no stored document fills is listed in gaps.yaml with its
+    reason, not left silently empty; and a cell a figure fills is not listed there."""
+    import polars as pl
+
+    coverage = tables["grid_coverage"]
+    assert coverage.filter(pl.col("gap_reason") == "unexplained").select("subject", "measure", "year").rows() == []
+    filled = set(coverage.filter(pl.col("status") == "filled").select("subject", "measure", "year").iter_rows())
+    listed = {(gap.subject, gap.measure, gap.year) for gap in LOADED.gaps}
+    assert listed & filled == set()
