@@ -1,4 +1,6 @@
-"""Every figure's quote is real and holds the figure; the seed articles' page noise stays out."""
+"""The seed articles: every quote stands verbatim in the article body, and the page noise stays out.
+
+(That each figure's number stands in its quote as a number of its own is a rule of `check`.)"""
 
 from __future__ import annotations
 
@@ -14,23 +16,10 @@ SEED_FILES = {
     "nqfzw-2025-ai-energy-limit-2": ("000_235ac0311751aa0a.txt", "希望以上内容对您有帮助"),
     "kepu-2024-training-24-million-kwh": ("004_f35715cf6c55ebc9.txt", "本文由科普中国-星空计划出品"),
 }
-DOCUMENTS = sorted((SOURCES / "documents").glob("*.yaml"))
 
 
 def load(path: Path) -> dict:
     return yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)  # every scalar as text
-
-
-@pytest.mark.parametrize("path", DOCUMENTS, ids=[path.stem for path in DOCUMENTS])
-def test_every_figure_is_written_in_its_quote(path: Path) -> None:
-    """The number as entered stands in the quote, or the scope says how it was written
-    (Chinese numerals like 八 or 一个半, words like "half")."""
-    for figure in load(path)["figures"]:
-        quote = figure.get("quote", "").replace(",", "")
-        assert quote, f"{figure['id']} has no quote"
-        for key in ("value", "low", "high"):
-            if key in figure:
-                assert figure[key] in quote or "written" in figure.get("scope", ""), (figure["id"], key)
 
 
 @pytest.mark.parametrize(("document_id", "seed"), SEED_FILES.items())
