@@ -156,7 +156,7 @@ def per_request_footprints(per_request: pl.DataFrame) -> Figure:
         points = (
             rows.group_by("subject", "source_id")
             .agg(pl.col("shown").median(), pl.col("low").min(), pl.col("high").max(), pl.len().alias("n"))
-            .sort("shown")
+            .sort("shown", "subject", "source_id")  # ties in a fixed order: the chart reproduces
             .tail(MAX_CHART_ROWS)
         )
         positions = list(range(points.height))
