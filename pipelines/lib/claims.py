@@ -433,38 +433,61 @@ def bottom_up_pairs(training_runs: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=PAIR_SCHEMA)
 
 
-def reported_change_pairs(figures: pl.DataFrame, annual: pl.DataFrame) -> pl.DataFrame:
+def reported_change_pairs(figures: pl.DataFrame, metrics: pl.DataFrame, sources: pl.DataFrame) -> pl.DataFrame:
     """Each stated change (year on year, or from a baseline) against the change computed from
-    the annual series of the same subject, metric, boundary and accounting. A change meets a
-    series only where exactly one series (one statistic) fits; the error is in points of
-    the base year."""
-    key = ["subject", "metric", "boundary", "accounting"]
-    changes = figures.filter((pl.col("metric") == "year_on_year_change") | pl.col("baseline_end").is_not_null()).filter(
-        pl.col("relative_to_metric").is_not_null() & pl.col("period_end").is_not_null()
-    )
-    changes = changes.with_columns(
-        pl.col("relative_to_metric").alias("series_metric"),
-        pl.col("period_end").dt.year().alias("year"),
-        pl.coalesce(pl.col("baseline_end").dt.year(), pl.col("period_end").dt.year() - 1).alias("base_year"),
+    the series of the same subject, metric, boundary and accounting, as it stood when the
+    change was stated: for each year, the value of the latest document published no later
+    than the change's own (a later report's restatement does not make an earlier claim
+    wrong). A change meets a series only where exactly one series (one statistic) fits; the
+    error is in points of the base year."""
+    changes = (
+        figures.filter((pl.col("metric") == "year_on_year_change") | pl.col("baseline_end").is_not_null())
+        .filter(pl.col("relative_to_metric").is_not_null() & pl.col("period_end").is_not_null())
+        .join(sources.select("source_id", pl.col("published").alias("stated")), on="source_id")
+        .with_columns(
+            pl.col("relative_to_metric").alias("series_metric"),
+            pl.col("period_end").dt.year().alias("year"),
+            pl.coalesce(pl.col("baseline_end").dt.year(), pl.col("period_end").dt.year() - 1).alias("base_year"),
+        )
     )
     # A share changes in points: a stated change of a share is not compared here.
-    series = annual.filter(pl.col("unit") != "percent").select(*key, "statistic", "year", "value", "figure_id")
-    now = series.rename(
-        {"metric": "series_metric", "statistic": "series_statistic", "value": "now_value", "figure_id": "now_figure_id"}
-    )
-    base = series.rename(
-        {
-            "metric": "series_metric",
-            "statistic": "series_statistic",
-            "year": "base_year",
-            "value": "base_value",
-            "figure_id": "base_figure_id",
-        }
+    members = (
+        series_figures(figures, metrics, sources)
+        .filter(pl.col("unit") != "percent")
+        .select(
+            "subject",
+            pl.col("metric").alias("series_metric"),
+            "boundary",
+            "accounting",
+            pl.col("statistic").alias("series_statistic"),
+            pl.col("period_end").dt.year().alias("member_year"),
+            "value",
+            "figure_id",
+            pl.col("source_id").alias("member_source_id"),
+            "published",
+            "figure_order",
+        )
     )
     join_key = ["subject", "series_metric", "boundary", "accounting"]
+
+    def as_stated(year: str, prefix: str) -> pl.DataFrame:
+        """The series value for `year` known when each change was stated (its own document's first)."""
+        return (
+            changes.select("figure_id", "source_id", "stated", *join_key, year)
+            .join(members, left_on=[*join_key, year], right_on=[*join_key, "member_year"], suffix="_member")
+            .filter(pl.col("published") <= pl.col("stated"))
+            .sort(
+                pl.col("member_source_id") == pl.col("source_id"), "published", "figure_order",
+                descending=[True, True, False],
+            )
+            .unique(["figure_id", "series_statistic"], keep="first", maintain_order=True)
+            .select("figure_id", "series_statistic", pl.col("value").alias(f"{prefix}_value"),
+                    pl.col("figure_id_member").alias(f"{prefix}_figure_id"))
+        )  # fmt: skip
+
     matched = (
-        changes.join(now, on=[*join_key, "year"])
-        .join(base, on=[*join_key, "series_statistic", "base_year"])
+        changes.join(as_stated("year", "now"), on="figure_id")
+        .join(as_stated("base_year", "base"), on=["figure_id", "series_statistic"])
         .filter(pl.len().over("figure_id") == 1)  # one series, not several statistics
         .filter(pl.col("base_value") != 0)
     )
@@ -613,7 +636,7 @@ def claim_checks(
         series,
         specification_pairs(figures, metrics, sources, entities),
         bottom_up_pairs(training_runs),
-        reported_change_pairs(figures, annual),
+        reported_change_pairs(figures, metrics, sources),
         cross_source_pairs(figures, metrics, sources, series),
     ]
     order = {kind: position for position, kind in enumerate(CLAIM_KINDS)}

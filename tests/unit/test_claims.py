@@ -323,6 +323,28 @@ def test_a_change_from_a_baseline_is_checked_against_the_series(source_tree: Pat
     assert check["figure_ids"] == ["test-doc/since", "test-doc/t2023", "test-doc/t2019"]
 
 
+def test_a_stated_change_is_checked_against_the_values_known_when_it_was_stated(source_tree: Path) -> None:
+    water = {"subject": "Google", "metric": "water_consumption", "unit": "billion gallon", "boundary": "data_centres"}
+    write_document(
+        source_tree,
+        [
+            figure(id="w2022", value="5.2", period="2022", **water),
+            figure(id="w2023", value="6.1", period="2023", **water),
+            figure(
+                id="change", subject="Google", metric="year_on_year_change", relative_to="water_consumption",
+                value="17", unit="%", period="2023", boundary="data_centres",
+            ),
+        ],
+        id="old", published="2024",
+    )  # fmt: skip
+    # A later report restates 2022 upwards; the 2024 report's change stays right for its own values.
+    write_document(source_tree, [figure(id="w2022", value="5.6", period="2022", **water)], id="new", published="2025")
+    (check,) = checks(source_tree, "reported_change").values()
+    assert check["expected_value"] == pytest.approx((6.1 - 5.2) / 5.2)
+    assert check["figure_ids"] == ["old/change", "old/w2023", "old/w2022"]
+    assert check["status"] == "consistent"
+
+
 def test_versions_of_one_work_are_restatements_not_independent_sources(source_tree: Path) -> None:
     withdrawal = {"subject": "World", "metric": "water_withdrawal", "unit": "billion m³", "period": "2027",
                   "basis": "projected", "boundary": "water_onsite_and_offsite"}  # fmt: skip
