@@ -436,10 +436,12 @@ def bottom_up_pairs(training_runs: pl.DataFrame) -> pl.DataFrame:
 def reported_change_pairs(figures: pl.DataFrame, metrics: pl.DataFrame, sources: pl.DataFrame) -> pl.DataFrame:
     """Each stated change (year on year, or from a baseline) against the change computed from
     the series of the same subject, metric, boundary and accounting, as it stood when the
-    change was stated: for each year, the value of the latest document published no later
-    than the change's own (a later report's restatement does not make an earlier claim
-    wrong). A change meets a series only where exactly one series (one statistic) fits; the
-    error is in points of the base year."""
+    change was stated (a later report's restatement does not make an earlier claim wrong).
+    Both values come from the document nearest to the claim that holds both years: the
+    claim's own, else the latest published by then, else (none held) the earliest after;
+    only where no document holds both are the years taken one by one in that order. A change
+    meets a series only where exactly one series (one statistic) fits; the error is in
+    points of the base year."""
     changes = (
         figures.filter((pl.col("metric") == "year_on_year_change") | pl.col("baseline_end").is_not_null())
         .filter(pl.col("relative_to_metric").is_not_null() & pl.col("period_end").is_not_null())
@@ -470,24 +472,42 @@ def reported_change_pairs(figures: pl.DataFrame, metrics: pl.DataFrame, sources:
     )
     join_key = ["subject", "series_metric", "boundary", "accounting"]
 
-    def as_stated(year: str, prefix: str) -> pl.DataFrame:
-        """The series value for `year` known when each change was stated (its own document's first)."""
+    # Dates are as precise as the documents give them ("2024", "2024-07-02"): compare them at
+    # the coarser of the two, so a report of "2024" may come before an article of 2024-07-02.
+    precision = pl.min_horizontal(pl.col("published").str.len_chars(), pl.col("stated").str.len_chars())
+    known = pl.col("published").str.slice(0, precision) <= pl.col("stated").str.slice(0, precision)
+    one = ["figure_id", "series_statistic"]
+
+    def candidates(year: str, prefix: str) -> pl.DataFrame:
+        """Every series value a change could be computed from for `year`, with how near its document is."""
         return (
             changes.select("figure_id", "source_id", "stated", *join_key, year)
             .join(members, left_on=[*join_key, year], right_on=[*join_key, "member_year"], suffix="_member")
-            .filter(pl.col("published") <= pl.col("stated"))
-            .sort(
-                pl.col("member_source_id") == pl.col("source_id"), "published", "figure_order",
-                descending=[True, True, False],
-            )
-            .unique(["figure_id", "series_statistic"], keep="first", maintain_order=True)
-            .select("figure_id", "series_statistic", pl.col("value").alias(f"{prefix}_value"),
-                    pl.col("figure_id_member").alias(f"{prefix}_figure_id"))
+            .select(*one, "member_source_id", "figure_order",
+                    (pl.col("member_source_id") == pl.col("source_id")).alias("own"), known.alias("known"),
+                    pl.when(known).then("published").alias("before"), pl.when(~known).then("published").alias("after"),
+                    pl.col("value").alias(f"{prefix}_value"), pl.col("figure_id_member").alias(f"{prefix}_figure_id"))
         )  # fmt: skip
 
+    def nearest(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.sort(
+            "own", "known", "before", "after", "figure_order",
+            descending=[True, True, True, False, False], nulls_last=True,
+        ).unique(one, keep="first", maintain_order=True)  # fmt: skip
+
+    now, base = candidates("year", "now"), candidates("base_year", "base")
+    values = ["now_value", "now_figure_id", "base_value", "base_figure_id"]
+    one_document = nearest(
+        now.join(base.select(*one, "member_source_id", "base_value", "base_figure_id"), on=[*one, "member_source_id"])
+    ).select(*one, *values)
+    year_by_year = (
+        nearest(now)
+        .select(*one, "now_value", "now_figure_id")
+        .join(nearest(base).select(*one, "base_value", "base_figure_id"), on=one)
+        .join(one_document, on=one, how="anti")
+    )
     matched = (
-        changes.join(as_stated("year", "now"), on="figure_id")
-        .join(as_stated("base_year", "base"), on=["figure_id", "series_statistic"])
+        changes.join(pl.concat([one_document, year_by_year]), on="figure_id")
         .filter(pl.len().over("figure_id") == 1)  # one series, not several statistics
         .filter(pl.col("base_value") != 0)
     )

@@ -345,6 +345,27 @@ def test_a_stated_change_is_checked_against_the_values_known_when_it_was_stated(
     assert check["status"] == "consistent"
 
 
+def test_a_change_in_an_article_is_checked_against_the_report_it_had(source_tree: Path) -> None:
+    water = {"subject": "Google", "metric": "water_consumption", "unit": "billion gallon", "boundary": "data_centres"}
+    change = {"subject": "Google", "metric": "year_on_year_change", "relative_to": "water_consumption",
+              "value": "17", "unit": "%", "period": "2023", "boundary": "data_centres"}  # fmt: skip
+    # The article gives only its year; the report, a day of that year: the report counts as known.
+    years = [
+        figure(id="w2022", value="5.2", period="2022", **water),
+        figure(id="w2023", value="6.1", period="2023", **water),
+    ]
+    write_document(source_tree, years, id="report", published="2024-07-02")
+    write_document(source_tree, [figure(id="change", **change)], id="article", published="2024")
+    restated = [
+        figure(id="w2022", value="5.6", period="2022", **water),
+        figure(id="w2023", value="6.1", period="2023", **water),
+    ]
+    write_document(source_tree, restated, id="later", published="2025")
+    (check,) = checks(source_tree, "reported_change").values()
+    assert check["figure_ids"] == ["article/change", "report/w2023", "report/w2022"]
+    assert check["status"] == "consistent"
+
+
 def test_versions_of_one_work_are_restatements_not_independent_sources(source_tree: Path) -> None:
     withdrawal = {"subject": "World", "metric": "water_withdrawal", "unit": "billion m³", "period": "2027",
                   "basis": "projected", "boundary": "water_onsite_and_offsite"}  # fmt: skip
