@@ -216,17 +216,9 @@ def grid_coverage(grid: pl.DataFrame, measures: pl.DataFrame, cells: pl.DataFram
     `unexplained`)."""
     # In grid.yaml's order: organisations as listed, then measures, then years.
     all_cells = cells.with_row_index("cell_order").join(measures.select("measure", "position"), how="cross")
+    cell = ["boundary", "value", "unit", "figure_id", "own_report", "restated"]
     preferred = grid.filter(pl.col("preferred")).select(
-        pl.col("organisation").alias("subject"),
-        "year",
-        "measure",
-        pl.col("subject").alias("reported_for"),
-        "boundary",
-        "value",
-        "unit",
-        "figure_id",
-        "own_report",
-        "restated",
+        pl.col("organisation").alias("subject"), "year", "measure", pl.col("subject").alias("reported_for"), *cell
     )
     covered = all_cells.join(preferred, on=["subject", "year", "measure"], how="left").join(
         gaps.select("subject", "measure", "year", "reason", "note"), on=["subject", "measure", "year"], how="left"
@@ -238,12 +230,7 @@ def grid_coverage(grid: pl.DataFrame, measures: pl.DataFrame, cells: pl.DataFram
             "year",
             pl.when(pl.col("figure_id").is_not_null()).then(pl.lit("filled")).otherwise(pl.lit("gap")).alias("status"),
             "reported_for",
-            "boundary",
-            "value",
-            "unit",
-            "figure_id",
-            "own_report",
-            "restated",
+            *cell,
             pl.when(pl.col("figure_id").is_null()).then(pl.col("reason").fill_null("unexplained")).alias("gap_reason"),
             pl.when(pl.col("figure_id").is_null()).then(pl.col("note")).alias("gap_note"),
             "cell_order",

@@ -148,20 +148,23 @@ def test_bottom_up_is_skipped_when_a_default_factor_stands_in(source_tree: Path)
     assert checks(source_tree, "bottom_up") == {}
 
 
+WATER = {"subject": "Google", "metric": "water_consumption", "unit": "billion gallon", "boundary": "data_centres"}
+CHANGE = {"subject": "Google", "metric": "year_on_year_change", "relative_to": "water_consumption", "unit": "%",
+          "period": "2023", "boundary": "data_centres"}  # fmt: skip
+
+
+def write_water_change(tree: Path, stated: str, **document: str) -> None:
+    """Google's data-centre water of 2022 (5.2) and 2023 (6.1), and a stated change of 2023, in one document."""
+    years = [
+        figure(id="w2022", value="5.2", period="2022", **WATER),
+        figure(id="w2023", value="6.1", period="2023", **WATER),
+    ]
+    write_document(tree, [*years, figure(id="change", value=stated, **CHANGE)], **document)
+
+
 @pytest.mark.parametrize(("stated", "status"), [("17", "consistent"), ("14", "inconsistent")])
 def test_a_stated_change_is_checked_against_the_series(source_tree: Path, stated: str, status: str) -> None:
-    water = {"subject": "Google", "metric": "water_consumption", "unit": "billion gallon", "boundary": "data_centres"}
-    write_document(
-        source_tree,
-        [
-            figure(id="w2022", value="5.2", period="2022", **water),
-            figure(id="w2023", value="6.1", period="2023", **water),
-            figure(
-                id="change", subject="Google", metric="year_on_year_change", relative_to="water_consumption",
-                value=stated, unit="%", period="2023", boundary="data_centres",
-            ),
-        ],
-    )  # fmt: skip
+    write_water_change(source_tree, stated)
     (check,) = checks(source_tree, "reported_change").values()
     computed = (6.1 - 5.2) / 5.2  # 17.3 %
     assert check["expected_value"] == pytest.approx(computed)
@@ -324,21 +327,9 @@ def test_a_change_from_a_baseline_is_checked_against_the_series(source_tree: Pat
 
 
 def test_a_stated_change_is_checked_against_the_values_known_when_it_was_stated(source_tree: Path) -> None:
-    water = {"subject": "Google", "metric": "water_consumption", "unit": "billion gallon", "boundary": "data_centres"}
-    write_document(
-        source_tree,
-        [
-            figure(id="w2022", value="5.2", period="2022", **water),
-            figure(id="w2023", value="6.1", period="2023", **water),
-            figure(
-                id="change", subject="Google", metric="year_on_year_change", relative_to="water_consumption",
-                value="17", unit="%", period="2023", boundary="data_centres",
-            ),
-        ],
-        id="old", published="2024",
-    )  # fmt: skip
+    write_water_change(source_tree, "17", id="old", published="2024")
     # A later report restates 2022 upwards; the 2024 report's change stays right for its own values.
-    write_document(source_tree, [figure(id="w2022", value="5.6", period="2022", **water)], id="new", published="2025")
+    write_document(source_tree, [figure(id="w2022", value="5.6", period="2022", **WATER)], id="new", published="2025")
     (check,) = checks(source_tree, "reported_change").values()
     assert check["expected_value"] == pytest.approx((6.1 - 5.2) / 5.2)
     assert check["figure_ids"] == ["old/change", "old/w2023", "old/w2022"]
@@ -346,19 +337,16 @@ def test_a_stated_change_is_checked_against_the_values_known_when_it_was_stated(
 
 
 def test_a_change_in_an_article_is_checked_against_the_report_it_had(source_tree: Path) -> None:
-    water = {"subject": "Google", "metric": "water_consumption", "unit": "billion gallon", "boundary": "data_centres"}
-    change = {"subject": "Google", "metric": "year_on_year_change", "relative_to": "water_consumption",
-              "value": "17", "unit": "%", "period": "2023", "boundary": "data_centres"}  # fmt: skip
     # The article gives only its year; the report, a day of that year: the report counts as known.
     years = [
-        figure(id="w2022", value="5.2", period="2022", **water),
-        figure(id="w2023", value="6.1", period="2023", **water),
+        figure(id="w2022", value="5.2", period="2022", **WATER),
+        figure(id="w2023", value="6.1", period="2023", **WATER),
     ]
     write_document(source_tree, years, id="report", published="2024-07-02")
-    write_document(source_tree, [figure(id="change", **change)], id="article", published="2024")
+    write_document(source_tree, [figure(id="change", **CHANGE, value="17")], id="article", published="2024")
     restated = [
-        figure(id="w2022", value="5.6", period="2022", **water),
-        figure(id="w2023", value="6.1", period="2023", **water),
+        figure(id="w2022", value="5.6", period="2022", **WATER),
+        figure(id="w2023", value="6.1", period="2023", **WATER),
     ]
     write_document(source_tree, restated, id="later", published="2025")
     (check,) = checks(source_tree, "reported_change").values()
