@@ -26,7 +26,7 @@ from pipelines.lib.meaning import (
 from pipelines.lib.periods import PeriodError, parse_period
 from pipelines.lib.physics import EQUIVALENCES
 from pipelines.lib.sources import load_sources, raw_frames
-from pipelines.lib.units import UnitError, conversion_factors, dimensionality
+from pipelines.lib.units import UnitError, apply_factor, conversion_factors, dimensionality
 
 
 @dataclass
@@ -272,7 +272,7 @@ def normalise_figures(
 
     # Values: as-written text -> canonical floats.
     figures = figures.with_columns(
-        (pl.col(name).cast(pl.Float64) * pl.col("conversion_factor")).alias(f"{name}_canonical")
+        apply_factor(pl.col(name).cast(pl.Float64), pl.col("conversion_factor")).alias(f"{name}_canonical")
         for name in ("value", "low", "high")
     )
     for name in ("value", "low", "high"):

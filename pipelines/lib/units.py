@@ -117,6 +117,25 @@ def conversion_factors(pairs: pl.DataFrame) -> FactorTable:
     )
 
 
+# A float64 holds 15 significant decimal digits exactly; past them a product carries only
+# binary noise (4.07 × 10⁶ = 4070000.0000000005).
+SIGNIFICANT_DIGITS = 15
+
+
+def _to_significant_digits(values: pl.Series) -> pl.Series:
+    return pl.Series(
+        values.name,
+        [None if v is None else float(f"{v:.{SIGNIFICANT_DIGITS}g}") for v in values.to_list()],
+        dtype=pl.Float64,
+    )
+
+
+def apply_factor(value: pl.Expr, factor: pl.Expr) -> pl.Expr:
+    """`value` × `factor` (a column of factors from `conversion_factors`), kept to the digits a
+    float holds exactly: 4.07 Mt is 4,070,000 t, not 4,070,000.0000000005."""
+    return (value * factor).map_batches(_to_significant_digits, return_dtype=pl.Float64)
+
+
 def dimensionality(unit: str) -> str:
     """The unit's physical dimension as text, e.g. '[length] ** 3'; UnitError if it does not parse."""
     return str(unit_registry().Quantity(1, parse_unit(unit)).dimensionality)

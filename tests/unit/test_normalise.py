@@ -51,6 +51,18 @@ def test_values_are_converted_and_kept_as_written(source_tree: Path) -> None:
     assert (water["low"], water["high"], water["unit"]) == (4.2e9, 6.6e9, "m³")
 
 
+@pytest.mark.parametrize(
+    ("value", "unit", "canonical"),
+    [("4.07", "MtCO2e", 4_070_000.0), ("8.2", "million tCO2e", 8_200_000.0), ("0.3", "kWh", 0.0003)],
+)
+def test_a_converted_value_carries_no_binary_noise(source_tree: Path, value: str, unit: str, canonical: float) -> None:
+    # 4.07 × 10⁶ is 4070000.0000000005 in floating point; the published value is the decimal one.
+    metric = "training_emissions" if "CO2" in unit else "training_energy"
+    write_document(source_tree, [figure(metric=metric, value=value, unit=unit)])
+    (converted,) = normalised_figures(source_tree)["value"].to_list()
+    assert converted == canonical  # exactly, not approximately
+
+
 def test_figures_keep_document_order(source_tree: Path) -> None:
     write_document(source_tree, [figure(id=name) for name in ("zeta", "alpha", "mid")])
     assert normalised_figures(source_tree)["figure_id"].to_list() == [
