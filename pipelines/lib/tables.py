@@ -10,16 +10,18 @@ from pipelines.lib.claims import claim_checks, figure_check_status
 from pipelines.lib.derive import training_runs
 from pipelines.lib.grid import grid_coverage, grid_table
 from pipelines.lib.ratios import intensities, per_request
+from schemas.tables import PUBLISHED_TABLES
 
 
 def derived_tables(normalised: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
-    """The normalised tables with the derived ones, `figures` carrying its check status."""
+    """Every published table (schemas.tables.PUBLISHED_TABLES, in its order): the normalised
+    ones users see and the derived ones, `figures` carrying its check status."""
     figures, metrics = normalised["figures"], normalised["metrics"]
     runs = training_runs(figures, metrics, normalised["factors"])
     annual = annual_metrics(figures, metrics, normalised["sources"])
     checks = claim_checks(figures, metrics, normalised["sources"], normalised["entities"], runs, annual)
     grid = grid_table(annual, normalised["grid_measures"], normalised["sources"], normalised["entities"])
-    return {
+    tables = {
         **normalised,
         "figures": figure_check_status(figures, checks),
         "training_runs": runs,
@@ -30,3 +32,4 @@ def derived_tables(normalised: dict[str, pl.DataFrame]) -> dict[str, pl.DataFram
         "intensities": intensities(annual, metrics),
         "claim_checks": checks,
     }
+    return {name: tables[name] for name in PUBLISHED_TABLES}

@@ -118,6 +118,18 @@ def test_parquet_holds_the_same_rows_as_duckdb(warehouse: Path, db: duckdb.DuckD
         )
 
 
+def test_the_benchmarks_bare_build_publishes_the_same_tables(warehouse: Path, tmp_path: Path) -> None:
+    # `make bench` measures Dagster's cost against this script: it must build the same warehouse.
+    from bench.bare_build import main as bare_build
+
+    bare_build(SOURCES, tmp_path)
+    for table in PUBLISHED_TABLES:
+        assert_frame_equal(
+            pl.read_parquet(tmp_path / "parquet" / f"{table}.parquet"),
+            pl.read_parquet(warehouse / "parquet" / f"{table}.parquet"),
+        )
+
+
 def test_every_seed_figure_is_published_with_its_quote(db: duckdb.DuckDBPyConnection) -> None:
     for document_id in (KEPU, NQFZW):
         document = yaml.safe_load((SOURCES / "documents" / f"{document_id}.yaml").read_text(encoding="utf-8"))
