@@ -166,20 +166,32 @@ class MetricIn(_Strict):
 
 
 class GridMeasureIn(_Strict):
-    """A measure of the headline grid: the metrics (and accounting) it takes, its boundaries in
-    order of preference, and its column in the wide view."""
+    """A measure of the grid: the metrics (and accounting) it takes, its boundaries in order of
+    preference, its column in the wide view, and whether it is one of the headline grid's."""
+
+    def accounting_methods(self) -> list[str] | None:
+        """The accounting methods it takes, in order of preference (None: any)."""
+        return [self.accounting] if isinstance(self.accounting, str) else self.accounting
 
     id: Annotated[str, Field(pattern=METRIC_ID_PATTERN)]
     metrics: Annotated[list[Annotated[str, Field(pattern=METRIC_ID_PATTERN)]], Field(min_length=1)]
-    accounting: Annotated[str, Field(pattern=METRIC_ID_PATTERN)] | None = None
+    # one accounting method, or several in order of preference; none: any
+    accounting: (
+        Annotated[str, Field(pattern=METRIC_ID_PATTERN)]
+        | Annotated[list[Annotated[str, Field(pattern=METRIC_ID_PATTERN)]], Field(min_length=1)]
+        | None
+    ) = None
     boundaries: Annotated[list[Annotated[str, Field(pattern=METRIC_ID_PATTERN)]], Field(min_length=1)]
     column: Annotated[str, Field(pattern=METRIC_ID_PATTERN)]
+    headline: bool = True
 
 
 class GridIn(_Strict):
-    """sources/grid.yaml: the organisations, years and measures users ask about first."""
+    """sources/grid.yaml: the organisations, years and measures users ask about first (the
+    headline grid), and the further operators whose cells are tracked the same way."""
 
     organisations: Annotated[list[Name], Field(min_length=1)]
+    more_organisations: list[Name] = []
     first_year: Annotated[int, Field(ge=1900, le=2100)]
     last_year: Annotated[int, Field(ge=1900, le=2100)]
     measures: Annotated[list[GridMeasureIn], Field(min_length=1)]
@@ -188,14 +200,25 @@ class GridIn(_Strict):
 GapReason = Literal["not_published", "image_only", "no_stored_copy"]
 
 
+GapMeasure = Annotated[str, Field(pattern=METRIC_ID_PATTERN)]
+GapYear = Annotated[int, Field(ge=1900, le=2100)]
+
+
 class GapIn(_Strict):
-    """A cell of the headline grid that no stored document fills, and why."""
+    """Cells of the grid that no stored document fills, and why: one measure or a list, one
+    year or a list (every measure × year named is a gap for the same reason)."""
 
     subject: Name
-    measure: Annotated[str, Field(pattern=METRIC_ID_PATTERN)]
-    year: Annotated[int, Field(ge=1900, le=2100)]
+    measure: GapMeasure | Annotated[list[GapMeasure], Field(min_length=1)]
+    year: GapYear | Annotated[list[GapYear], Field(min_length=1)]
     reason: GapReason
     note: NonEmpty | None = None
+
+    def cells(self) -> list[tuple[str, int]]:
+        """(measure, year) of every cell this entry names."""
+        measures = self.measure if isinstance(self.measure, list) else [self.measure]
+        years = self.year if isinstance(self.year, list) else [self.year]
+        return [(measure, year) for measure in measures for year in years]
 
 
 class DimensionValueIn(_Strict):

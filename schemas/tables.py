@@ -455,16 +455,17 @@ INTENSITIES = table(
 
 GRID_MEASURES = table(
     "grid_measures",
-    "The measures of the headline grid (sources/grid.yaml): which metrics and accounting each takes, its "
-    "boundaries in order of preference, and its column in the grid_wide view.",
+    "The measures of the grid (sources/grid.yaml): which metrics and accounting each takes, its boundaries in "
+    "order of preference, its column in the grid_wide view, and whether it is a measure of the headline grid.",
     ["measure"],
     {
         "measure": column(pl.String, "Measure id."),
         "metrics": column(Strings, "The metrics it takes, the first preferred."),
-        "accounting": column(pl.String, "The accounting it takes, where one (scope 2 market- or location-based).",
+        "accounting": column(Strings, "The accounting methods it takes, in order of preference (null: any).",
                              nullable=True),
         "boundaries": column(Strings, "Its boundaries in order of preference for grid_wide and grid_coverage."),
         "wide_column": column(pl.String, "Its column in the grid_wide view, named with its unit."),
+        "headline": column(pl.Boolean, "Whether it is one of the headline grid's nine measures."),
         "position": column(pl.Int64, "Its order in grid.yaml."),
     },
 )  # fmt: skip
@@ -502,18 +503,25 @@ GRID = table(
 
 GRID_COVERAGE = table(
     "grid_coverage",
-    "Each cell of the headline grid (grid.yaml: organisations × measures × years): filled, with its preferred "
-    "value, or a gap with the reason sources/gaps.yaml gives (unexplained where it gives none).",
+    "Each cell of the grid (grid.yaml: organisations × measures × years): filled, with its preferred value, or a "
+    "gap with the reason sources/gaps.yaml gives (unexplained where it gives none). headline marks the cells of "
+    "the headline grid (four organisations, nine measures).",
     ["subject", "measure", "year"],
     {
         "subject": column(pl.String, "Organisation."),
         "measure": column(pl.String, "Grid measure."),
         "year": column(pl.Int32, "Year."),
+        "headline": column(
+            pl.Boolean, "Whether the cell is one of the headline grid's (a headline organisation and measure)."
+        ),
         "status": column(pl.String, "filled or gap.", checks=[pa.Check.isin(["filled", "gap"])]),
         "reported_for": column(
             pl.String, "The entity the value is about (the organisation, or a subsidiary such as AWS).", nullable=True
         ),
         "boundary": column(pl.String, "Boundary of the value shown.", nullable=True),
+        "accounting": column(
+            pl.String, "How the value shown accounts emissions (not_applicable for other measures).", nullable=True
+        ),
         "value": column(pl.Float64, "The preferred value, in unit.", nullable=True),
         "unit": column(pl.String, "Canonical unit.", nullable=True),
         "figure_id": column(pl.String, "The figure the value is.", nullable=True),

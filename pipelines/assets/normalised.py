@@ -122,7 +122,7 @@ def equivalences(raw_equivalences: pl.DataFrame, figures: pl.DataFrame) -> dg.Ou
 
 GRID_TABLES = {
     "grid_measures": PUBLISHED_TABLES["grid_measures"].description,
-    "grid_cells": "The organisations × years of the headline grid, organisations resolved to entity names.",
+    "grid_cells": "The organisations × years of the grid (headline or not), organisations resolved to entity names.",
     "gaps": "The grid's cells that no document fills, with the reason (sources/gaps.yaml).",
 }
 

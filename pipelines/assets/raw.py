@@ -20,7 +20,7 @@ RAW_DESCRIPTIONS = {
     "figures": "Every figure of sources/documents/*.yaml as written (numbers kept as text).",
     "factors": "sources/factors.yaml as written: the default factor for each training-run input.",
     "grid_measures": "sources/grid.yaml as written: the measures of the headline grid.",
-    "grid_cells": "sources/grid.yaml as written: the organisations and years of the headline grid.",
+    "grid_cells": "sources/grid.yaml as written: the organisations and years of the grid (headline or not).",
     "gaps": "sources/gaps.yaml as written: the grid's cells no document fills, and why.",
     "equivalences": "sources/equivalences.yaml as written: human-scale references and their figures.",
 }

@@ -219,9 +219,22 @@ _GRID_SCALES = {
 
 
 def grid_panels(coverage: pl.DataFrame) -> Figure:
-    """The headline grid, one row of panels per organisation and one panel per measure: years
-    on the axis, gaps left as gaps, a filled marker for a value from the organisation's own
-    report and an open one otherwise, a cross where a later report restated the value."""
+    """The headline grid's organisations, every measure of the grid."""
+    headline = coverage.filter(pl.col("headline").any().over("subject"))
+    return _grid_panels(headline, "grid_coverage: the headline grid's organisations; a gap is a cell no stored "
+                        "document fills")  # fmt: skip
+
+
+def more_operators_panels(coverage: pl.DataFrame) -> Figure:
+    """The further operators of the grid (grid.yaml's more_organisations), every measure."""
+    more = coverage.filter(~pl.col("headline").any().over("subject"))
+    return _grid_panels(more, "grid_coverage: the further operators; a gap is a cell no stored document fills")
+
+
+def _grid_panels(coverage: pl.DataFrame, caption: str) -> Figure:
+    """One row of panels per organisation and one panel per measure: years on the axis, gaps
+    left as gaps, a filled marker for a value from the organisation's own report and an open
+    one otherwise, a cross where a later report restated the value."""
     organisations = coverage["subject"].unique(maintain_order=True).to_list()
     measures = coverage["measure"].unique(maintain_order=True).to_list()
     years = sorted(coverage["year"].unique().to_list())
@@ -271,12 +284,13 @@ def grid_panels(coverage: pl.DataFrame) -> Figure:
         loc="upper right", fontsize=7, ncol=3,
     )  # fmt: skip
     figure.tight_layout(rect=(0, 0.05, 1, 0.95))
-    _caption(figure, used, "grid_coverage: the headline grid; a gap is a cell no stored document fills")
+    _caption(figure, used, caption)
     return figure
 
 
 CHARTS = {
     "grid": ("grid_coverage", grid_panels),
+    "grid_more_operators": ("grid_coverage", more_operators_panels),
     "company_water_electricity": ("annual_metrics", company_water_and_electricity),
     "training_energy": ("training_runs", training_energy),
     "per_request": ("per_request", per_request_footprints),

@@ -3,13 +3,15 @@ year by year. What the grid is (organisations, years, measures) is data (`source
 and so are the cells no document fills (`sources/gaps.yaml`); this module checks them and
 builds three tables from `annual_metrics`:
 
-- `grid_measures`: the measures, as defined;
+- `grid_measures`: the measures, as defined (`headline` marks the headline grid's nine);
 - `grid`: every organisation's annual value of each measure, one row per organisation × year
   × measure × boundary × accounting, with its figure, how many documents gave it and their
   spread, whether the value is a restatement, whether it comes from the organisation's own
   report, and whether it is the row the wide view shows (`preferred`);
 - `grid_coverage`: each cell of the defined grid (organisation × measure × year), filled (with
-  the preferred value) or a gap with its reason.
+  the preferred value) or a gap with its reason; `headline` marks the cells of the headline
+  grid (its organisations and measures; grid.yaml's `more_organisations` and the measures with
+  `headline: false` are tracked the same way beside it).
 """
 
 from __future__ import annotations
@@ -68,7 +70,9 @@ def normalise_grid(
         )
     methods = dimensions.filter(pl.col("dimension") == "accounting")["id"].to_list()
     problems += _rows(
-        measures.filter(pl.col("accounting").is_not_null() & ~pl.col("accounting").is_in(methods)),
+        measures.explode("accounting").filter(
+            pl.col("accounting").is_not_null() & ~pl.col("accounting").is_in(methods)
+        ),
         "measure",
         "accounting",
         pl.format("'{}' is not an accounting method", "accounting"),
@@ -86,6 +90,12 @@ def normalise_grid(
         SourceProblem(raw["grid_measures"]["file"][0] if measures.height else "grid.yaml", subject, "organisations",
                       f"'{subject}' is not an entity name or alias in entities.yaml", "grid")
         for subject in cells.filter(pl.col("entity").is_null())["subject"].unique().sort()
+    ]  # fmt: skip
+    problems += [
+        SourceProblem(raw["grid_measures"]["file"][0] if measures.height else "grid.yaml", entity, "organisations",
+                      f"'{entity}' is listed twice (organisations and more_organisations name one organisation once)",
+                      "grid")
+        for entity in cells.filter(pl.struct("entity", "year").is_duplicated())["entity"].drop_nulls().unique().sort()
     ]  # fmt: skip
     gaps = gaps.with_columns(pl.col("subject").str.to_lowercase().replace_strict(names, default=None).alias("entity"))
     years = cells["year"]
@@ -120,7 +130,7 @@ def normalise_grid(
     )
     tables = {
         "grid_measures": measures.drop("file").sort("position"),
-        "grid_cells": cells.drop_nulls("entity").select(pl.col("entity").alias("subject"), "year"),
+        "grid_cells": cells.drop_nulls("entity").select(pl.col("entity").alias("subject"), "year", "headline"),
         "gaps": gaps.drop_nulls("entity").select(
             pl.col("entity").alias("subject"), "measure", "year", "reason", "note"
         ),
@@ -159,7 +169,8 @@ def grid_table(
     """Every organisation's annual values of the grid's measures (from annual_metrics). A
     subsidiary's values (Amazon Web Services') count for its parent organisation; the row the
     wide view shows (`preferred`) is the one whose boundary comes first in the measure's order,
-    then the organisation's own before a subsidiary's, then whose metric comes first."""
+    then whose accounting does, then the organisation's own before a subsidiary's, then whose
+    metric comes first."""
     organisation_types = entities.filter(pl.col("entity_type") == "organization")
     organisations = organisation_types["entity"].to_list()
     parents = dict(organisation_types.select("entity", "parent").drop_nulls().iter_rows())
@@ -177,7 +188,9 @@ def grid_table(
     rows = (
         annual.filter(pl.col("subject").is_in(organisations))
         .join(by_metric, on="metric")
-        .filter(pl.col("measure_accounting").is_null() | (pl.col("accounting") == pl.col("measure_accounting")))
+        .filter(
+            pl.col("measure_accounting").is_null() | pl.col("measure_accounting").list.contains(pl.col("accounting"))
+        )
         .join(_own_reports(sources, entities), on=["source_id", "subject"], how="left")
         .with_columns(
             pl.col("subject")
@@ -190,10 +203,16 @@ def grid_table(
             pl.struct("boundaries", "boundary")
             .map_elements(lambda row: _position(row["boundaries"], row["boundary"]), return_dtype=pl.Int64)
             .alias("boundary_rank"),
+            pl.struct("measure_accounting", "accounting")
+            .map_elements(
+                lambda row: _position(row["measure_accounting"] or [], row["accounting"]) or 0, return_dtype=pl.Int64
+            )
+            .alias("accounting_rank"),
         )
     )
     order = pl.struct(
         pl.col("boundary_rank").fill_null(1_000),
+        pl.col("accounting_rank"),
         pl.col("subject") != pl.col("organisation"),
         "metric_rank",
         "statistic",
@@ -215,8 +234,12 @@ def grid_coverage(grid: pl.DataFrame, measures: pl.DataFrame, cells: pl.DataFram
     is from the organisation's own report) or a gap (with the reason gaps.yaml gives, or
     `unexplained`)."""
     # In grid.yaml's order: organisations as listed, then measures, then years.
-    all_cells = cells.with_row_index("cell_order").join(measures.select("measure", "position"), how="cross")
-    cell = ["boundary", "value", "unit", "figure_id", "own_report", "restated"]
+    all_cells = (
+        cells.with_row_index("cell_order")
+        .join(measures.select("measure", "position", pl.col("headline").alias("headline_measure")), how="cross")
+        .with_columns(pl.col("headline") & pl.col("headline_measure"))
+    )
+    cell = ["boundary", "accounting", "value", "unit", "figure_id", "own_report", "restated"]
     preferred = grid.filter(pl.col("preferred")).select(
         pl.col("organisation").alias("subject"), "year", "measure", pl.col("subject").alias("reported_for"), *cell
     )
@@ -228,6 +251,7 @@ def grid_coverage(grid: pl.DataFrame, measures: pl.DataFrame, cells: pl.DataFram
             "subject",
             "measure",
             "year",
+            "headline",
             pl.when(pl.col("figure_id").is_not_null()).then(pl.lit("filled")).otherwise(pl.lit("gap")).alias("status"),
             "reported_for",
             *cell,

@@ -550,9 +550,10 @@ def raw_frames(loaded: LoadedSources) -> dict[str, pl.DataFrame]:
                 "file": loaded.grid_file,
                 "measure": measure.id,
                 "metrics": measure.metrics,
-                "accounting": measure.accounting,
+                "accounting": measure.accounting_methods(),
                 "boundaries": measure.boundaries,
                 "wide_column": measure.column,
+                "headline": measure.headline,
                 "position": position,
             }
             for position, measure in enumerate(grid.measures if grid else [])
@@ -561,22 +562,28 @@ def raw_frames(loaded: LoadedSources) -> dict[str, pl.DataFrame]:
             "file": pl.String,
             "measure": pl.String,
             "metrics": pl.List(pl.String),
-            "accounting": pl.String,
+            "accounting": pl.List(pl.String),
             "boundaries": pl.List(pl.String),
             "wide_column": pl.String,
+            "headline": pl.Boolean,
             "position": pl.Int64,
         },
     )
     grid_cells = pl.DataFrame(
         [
-            {"subject": subject, "year": year}
-            for subject in (grid.organisations if grid else [])
+            {"subject": subject, "year": year, "headline": headline}
+            for subjects, headline in (((grid.organisations, True), (grid.more_organisations, False)) if grid else ())
+            for subject in subjects
             for year in range(grid.first_year, grid.last_year + 1)  # type: ignore[union-attr]
         ],
-        schema={"subject": pl.String, "year": pl.Int32},
+        schema={"subject": pl.String, "year": pl.Int32, "headline": pl.Boolean},
     )
     gaps = pl.DataFrame(
-        [{"file": loaded.gaps_file, **gap.model_dump()} for gap in loaded.gaps],
+        [
+            {"file": loaded.gaps_file, **gap.model_dump(), "measure": measure, "year": year}
+            for gap in loaded.gaps
+            for measure, year in gap.cells()
+        ],
         schema={
             "file": pl.String,
             "subject": pl.String,

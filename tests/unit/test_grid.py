@@ -79,6 +79,43 @@ def test_every_cell_of_the_grid_is_filled_or_a_gap_with_its_reason(grid_tree: Pa
     assert [r["subject"] for r in coverage.iter_rows(named=True)][:4] == ["Amazon"] * 4  # grid.yaml's order
 
 
+def test_more_organisations_and_measures_are_tracked_beside_the_headline_cells(grid_tree: Path) -> None:
+    """grid.yaml's more_organisations and its measures with `headline: false` get cells of
+    their own in grid_coverage, marked as outside the headline grid."""
+    text = GRID.replace("first_year", "more_organisations: [Apple]\nfirst_year").replace(
+        "column: pue}", "column: pue, headline: false}"
+    )
+    (grid_tree / "grid.yaml").write_text(text, encoding="utf-8")
+    tables = tables_of(grid_tree)
+    coverage = tables["grid_coverage"]
+    headline = {(r["subject"], r["measure"], r["year"]) for r in coverage.filter("headline").iter_rows(named=True)}
+    assert headline == {(o, "electricity", y) for o in ("Amazon", "Google") for y in (2022, 2023)}
+    assert coverage.height == 3 * 2 * 2  # Amazon, Google, Apple × two measures × two years
+    assert coverage["subject"].unique(maintain_order=True).to_list() == ["Amazon", "Google", "Apple"]
+    measures = dict(tables["grid_measures"].select("measure", "headline").iter_rows())
+    assert measures == {"electricity": True, "pue": False}
+
+
+def test_a_gap_entry_may_name_several_measures_and_years(grid_tree: Path) -> None:
+    (grid_tree / "gaps.yaml").write_text(
+        "- {subject: Amazon, measure: electricity, year: 2022, reason: not_published}\n"
+        "- {subject: Google, measure: [pue], year: [2022, 2023], reason: no_stored_copy, note: none stored}\n",
+        encoding="utf-8",
+    )
+    coverage = tables_of(grid_tree)["grid_coverage"]
+    reasons = {(r["subject"], r["measure"], r["year"]): r["gap_reason"] for r in coverage.iter_rows(named=True)}
+    assert reasons[("Google", "pue", 2022)] == reasons[("Google", "pue", 2023)] == "no_stored_copy"
+    assert reasons[("Amazon", "pue", 2022)] == "unexplained"
+
+
+def test_an_organisation_listed_twice_is_refused(grid_tree: Path) -> None:
+    (grid_tree / "grid.yaml").write_text(GRID.replace("first_year", "more_organisations: [amazon]\nfirst_year"))
+    _, problems = normalise_all(raw_frames(load_sources(grid_tree)))
+    assert [(p.file, p.item, p.field) for p in problems if "listed twice" in p.message] == [
+        ("sources/grid.yaml", "Amazon", "organisations")
+    ]
+
+
 def test_the_wide_view_has_one_row_per_organisation_and_year(grid_tree: Path, tmp_path: Path) -> None:
     tables = tables_of(grid_tree)
     with duckdb.connect(str(tmp_path / "w.duckdb")) as connection:
