@@ -553,7 +553,9 @@ def cross_source_pairs(
 ) -> pl.DataFrame:
     """The same quantity (CROSS_SOURCE_KEY) in two documents, every pair found with a join;
     figures without a period are left out, and so are specifications (compared by their own
-    kind) and the pairs in `exclude` (figure_ids already compared as series restatements).
+    kind), the pairs in `exclude` (figure_ids already compared as series restatements: an
+    earlier value, then the latest report's) and two earlier values restated by one latest
+    value (each is compared with it already).
     Two documents of one work (versions, editions, copies) are not independent: there the
     later document restates the earlier one (kind restatement)."""
     spec_metrics = metrics.filter(pl.col("specification"))["metric"].to_list()
@@ -571,7 +573,19 @@ def cross_source_pairs(
     )
     own = [c for c in [*_FIGURE_COLUMNS, "work", "published", "rounding"] if c not in CROSS_SOURCE_KEY]
     other = candidates.select(*CROSS_SOURCE_KEY, *(pl.col(c).alias(f"b_{c}") for c in own))
-    done = exclude.select(pl.col("figure_ids").list.sort().alias("pair"), pl.lit(True).alias("done"))
+    restated = exclude.select(
+        pl.col("figure_ids").list.first().alias("a"), pl.col("figure_ids").list.last().alias("by")
+    )
+    both_restated = (
+        restated.join(restated.rename({"a": "b"}), on="by")
+        .filter(pl.col("a") < pl.col("b"))
+        .select(pl.concat_list("a", "b").alias("figure_ids"))
+    )
+    done = (
+        pl.concat([exclude.select("figure_ids"), both_restated])
+        .select(pl.col("figure_ids").list.sort().alias("pair"), pl.lit(True).alias("done"))
+        .unique()
+    )
     same_work = pl.col("work") == pl.col("b_work")
     # In one work the earlier-published figure is the claim; otherwise the pair is ordered by id.
     swap = pl.when(same_work).then(pl.col("published") > pl.col("b_published")).otherwise(False)

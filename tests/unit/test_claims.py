@@ -303,6 +303,20 @@ def test_a_later_report_restates_an_earlier_year(source_tree: Path) -> None:
     assert check["status"] == "inconsistent"
 
 
+def test_two_earlier_values_restated_by_one_later_report_are_not_also_compared_with_each_other(
+    source_tree: Path,
+) -> None:
+    water = {"subject": "Google", "metric": "water_consumption", "unit": "billion gallon", "period": "2022"}
+    write_document(source_tree, [figure(id="w", value="5.0", **water)], id="first", published="2023")
+    write_document(source_tree, [figure(id="w", value="5.2", **water)], id="second", published="2024")
+    write_document(source_tree, [figure(id="w", value="5.3", **water)], id="latest", published="2025")
+    _, found = all_checks(source_tree)
+    assert sorted(found.select("check_id", "kind").rows()) == [
+        ("restatement:first/w|latest/w", "restatement"),
+        ("restatement:second/w|latest/w", "restatement"),
+    ]
+
+
 def test_a_change_from_a_baseline_is_checked_against_the_series(source_tree: Path) -> None:
     total = {"subject": "Google", "metric": "total_emissions", "unit": "Mt", "boundary": "organization",
              "accounting": "market_based"}  # fmt: skip
