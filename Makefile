@@ -20,7 +20,7 @@ export UV_PYTHON_DOWNLOADS := never
 # The Dagster instance the build records its runs in and `make ui` shows.
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 
-.PHONY: build test release charts check ui sql lock lint format docs bench clean
+.PHONY: build test release charts check snapshot ui sql lock lint format docs bench clean
 
 $(UV_STAMP):
 	@test -x .uv/bin/python || $(PYTHON) -m venv .uv
@@ -51,6 +51,10 @@ charts: build
 ## check: validate everything under sources/ without building
 check: $(STAMP)
 	$(BIN)/ai-footprints check
+
+## snapshot: refresh an upstream snapshot from its pinned origin (NAME=codecarbon; FROM=<clone> for a repository)
+snapshot: $(STAMP)
+	$(BIN)/ai-footprints snapshot $(NAME) $(if $(FROM),--from $(FROM))
 
 ## sql: the DuckDB shell on the built warehouse, read-only (WAREHOUSE= for another root)
 sql: $(STAMP)

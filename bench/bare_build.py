@@ -19,6 +19,7 @@ from pipelines.lib.publish import publish
 from pipelines.lib.release import INFO_TABLE, info_frame, release_info
 from pipelines.lib.sources import load_sources, raw_frames
 from pipelines.lib.tables import derived_tables
+from pipelines.lib.upstream import snapshot_tables
 from schemas.tables import PUBLISHED_TABLES, RELEASE_INFO
 
 
@@ -27,7 +28,9 @@ def main(sources: Path, warehouse: Path) -> None:
     raise_if_any(loaded.problems)
     normalised, problems = normalise_all(raw_frames(loaded))
     raise_if_any(problems)
-    tables = derived_tables(normalised)
+    upstream, problems = snapshot_tables(sources, normalised["entities"])
+    raise_if_any(problems)
+    tables = derived_tables(normalised, upstream)
     for name, frame in tables.items():
         PUBLISHED_TABLES[name].validate(frame, lazy=True)
     info = release_info(PROJECT_ROOT, sources, "unreleased")

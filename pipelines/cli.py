@@ -25,6 +25,8 @@ EXAMPLES = """examples:
   ai-footprints query --format csv "select * from training_runs" > runs.csv
   ai-footprints show nqfzw-2025-ai-energy-limit-2/google-dc-water-2023
   ai-footprints sources
+  ai-footprints snapshot codecarbon        fetch codecarbon's pinned wheel again and rewrite its checksums
+  ai-footprints snapshot ml-energy-leaderboard --from ~/src/leaderboard   files of the pinned commit of a clone
 """
 
 
@@ -43,6 +45,20 @@ def _check(sources: Path) -> int:
             print(f"  {problem}", file=sys.stderr)
         return 1
     print(f"{sources}: no problems")
+    return 0
+
+
+def _snapshot(sources: Path, name: str, source: Path | None) -> int:
+    import subprocess
+
+    from pipelines.lib.snapshots import refresh_snapshot
+
+    try:
+        written = refresh_snapshot(sources, name, source)
+    except (ValueError, OSError, subprocess.CalledProcessError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"{name}: {len(written)} file{'s' * (len(written) != 1)} written, snapshot.yaml updated; run `make check`")
     return 0
 
 
@@ -115,7 +131,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     show_command.add_argument("--warehouse", type=Path, default=DEFAULT_WAREHOUSE, help="warehouse root")
     sources_command = commands.add_parser("sources", help="the documents with their figure counts")
     sources_command.add_argument("--warehouse", type=Path, default=DEFAULT_WAREHOUSE, help="warehouse root")
+    snapshot_command = commands.add_parser(
+        "snapshot", help="refresh an upstream snapshot from its pinned origin (the only command that downloads)"
+    )
+    snapshot_command.add_argument("name", help="the snapshot's folder under sources/snapshots/")
+    snapshot_command.add_argument(
+        "--from", dest="source", type=Path, default=None, help="a local clone of the snapshot's repository"
+    )
     arguments = parser.parse_args(argv)
+    if arguments.command == "snapshot":
+        return _snapshot(arguments.sources, arguments.name, arguments.source)
     if arguments.command in {"query", "show", "sources"}:
         return _read(arguments)
     if arguments.command == "check":

@@ -14,6 +14,7 @@ import polars as pl
 from pipelines.lib.meaning import DIMENSION_TABLES, dimension_tables
 from pipelines.lib.normalise import normalise_all
 from pipelines.lib.sources import load_sources, raw_frames
+from pipelines.lib.sql import GRID_WIDE_DESCRIPTION, VIEWS
 from pipelines.metadata import markdown_cell, markdown_table
 from pipelines.resources import DEFAULT_SOURCES, PROJECT_ROOT
 from schemas.tables import PUBLISHED_TABLES
@@ -88,7 +89,7 @@ def _dimensions(sources: Path) -> list[str]:
 
 def data_dictionary(sources: Path = DEFAULT_SOURCES) -> str:
     """Markdown: every published table and column (type, unit, description), what a figure
-    counts (its dimensions), then the metrics."""
+    counts (its dimensions), the views, then the metrics."""
     parts = [DICTIONARY_HEADER, *_dimensions(sources)]
     for name, schema in PUBLISHED_TABLES.items():
         key = ", ".join(f"`{column}`" for column in schema.metadata["primary_key"])
@@ -105,6 +106,17 @@ def data_dictionary(sources: Path = DEFAULT_SOURCES) -> str:
             ]
             parts.append("| " + " | ".join(cells) + " |")
         parts.append("")
+    views = {**VIEWS, "grid_wide": ("", GRID_WIDE_DESCRIPTION)}
+    parts += [
+        "## Views",
+        "",
+        "Queries kept in the DuckDB file (not Parquet).",
+        "",
+        "| view | what it gives |",
+        "|---|---|",
+    ]
+    parts += [f"| `{name}` | {markdown_cell(description)} |" for name, (_, description) in sorted(views.items())]
+    parts += [""]
     parts += ["## Metrics and their canonical units", "", "| metric | unit | description |", "|---|---|---|"]
     for metric in sorted(load_sources(sources).metrics, key=lambda m: m.id):
         parts.append(f"| `{metric.id}` | {markdown_cell(metric.unit)} | {markdown_cell(metric.description)} |")

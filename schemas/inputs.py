@@ -13,7 +13,7 @@ import unicodedata
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 DOCUMENT_ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 FIGURE_ID_PATTERN = r"^[a-z0-9]+([a-z0-9._-]*[a-z0-9])?$"
@@ -305,3 +305,60 @@ class DocumentHeader(_Strict):
 
 class DocumentIn(DocumentHeader):
     figures: list[FigureIn]
+
+
+SNAPSHOT_NAME_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+
+
+class LicenceIn(_Strict):
+    """A licence an upstream dataset may carry (sources/licences.yaml)."""
+
+    id: NonEmpty  # the SPDX identifier where there is one
+    name: NonEmpty
+    url: NonEmpty | None = None
+    redistributable: bool  # whether its files may be committed and published here
+
+
+class SnapshotOriginIn(_Strict):
+    """Where a snapshot's files come from: a pinned PyPI package, or a repository at a commit."""
+
+    package: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")] | None = None
+    version: Annotated[str, Field(pattern=r"^[0-9][A-Za-z0-9.+-]*$")] | None = None
+    repository: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")] | None = None
+    commit: Annotated[str, Field(pattern=r"^[0-9a-f]{40}$")] | None = None
+
+    @model_validator(mode="after")
+    def _one_origin(self) -> SnapshotOriginIn:
+        if (self.package is None) == (self.repository is None):
+            raise ValueError("give either package and version, or repository and commit")
+        if self.package is not None and self.version is None:
+            raise ValueError("a package needs its version")
+        if self.repository is not None and self.commit is None:
+            raise ValueError("a repository needs its commit")
+        return self
+
+    def label(self) -> str:
+        return f"{self.package}=={self.version}" if self.package else f"{self.repository}@{self.commit}"
+
+
+class SnapshotFileIn(_Strict):
+    path: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")]  # inside the upstream
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class SnapshotIn(_Strict):
+    """sources/snapshots/<name>/snapshot.yaml: an upstream dataset's files kept exactly as
+    published, and what they are."""
+
+    title: NonEmpty
+    description: NonEmpty  # what the rows are
+    origin: SnapshotOriginIn
+    url: NonEmpty
+    licence: NonEmpty  # an id of sources/licences.yaml
+    licence_source: NonEmpty  # where the licence is stated
+    retrieved: date
+    # the upstream paths to take (glob patterns), and the files taken, with their sha256
+    include: Annotated[
+        list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.*-]+(/[A-Za-z0-9_.*-]+)*$")]], Field(min_length=1)
+    ]
+    files: Annotated[list[SnapshotFileIn], Field(min_length=1)]

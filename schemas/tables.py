@@ -576,6 +576,145 @@ CLAIM_CHECKS = table(
     },
 )
 
+
+def provenance() -> dict[str, pa.Column]:
+    """The columns that say where an upstream row comes from (instead of a quote and locator)."""
+    return {
+        "snapshot": column(pl.String, "The snapshot the row comes from (snapshots.snapshot)."),
+        "upstream_file": column(pl.String, "The snapshot's file it is read from, as the upstream names it."),
+        "upstream_key": column(pl.String, "The upstream's own key of the row in that file."),
+    }
+
+
+SNAPSHOTS = table(
+    "snapshots",
+    "One row per upstream dataset kept as a snapshot under sources/snapshots/: where its files come from, its "
+    "licence, and the sha256 of every file.",
+    ["snapshot"],
+    {
+        "snapshot": column(pl.String, "Snapshot name: its folder under sources/snapshots/."),
+        "title": column(pl.String, "What the upstream is."),
+        "description": column(pl.String, "What its files' rows are."),
+        "origin": column(pl.String, "Pinned origin: <PyPI package>==<version>, or <repository>@<commit>."),
+        "url": column(pl.String, "Where the upstream is published."),
+        "licence": column(pl.String, "Licence id (sources/licences.yaml; SPDX where there is one)."),
+        "licence_url": column(pl.String, "The licence's text.", nullable=True),
+        "licence_source": column(pl.String, "Where the upstream states its licence."),
+        "retrieved": column(pl.Date, "When the files were taken from the origin."),
+        "files": column(Strings, "The files kept, by their path in the upstream."),
+        "sha256": column(Strings, "The sha256 of each file, in the order of files."),
+        "rows": column(pl.Int64, "Rows read from its files.", checks=[pa.Check.ge(0)]),
+    },
+)
+
+GRID_INTENSITY = table(
+    "grid_intensity",
+    "The carbon intensity of electricity by zone (ISO 3166-1 alpha-3 country), one row per zone and snapshot, "
+    "with the other factors of generation the upstream gives: from CodeCarbon (Our World in Data: Ember and the "
+    "Energy Institute) and EcoLogits.",
+    ["zone", "snapshot"],
+    {
+        "zone": column(pl.String, "ISO 3166-1 alpha-3 code.", checks=[pa.Check.str_matches(r"^[A-Z]{3}$")]),
+        "zone_name": column(pl.String, "Its name, where the upstream gives one.", nullable=True),
+        "year": column(pl.Int32, "Year of the values, where the upstream says.", nullable=True),
+        "co2e_kg_per_kwh": non_negative("Life-cycle or direct emissions per kWh generated, as the upstream counts.",
+                                        "kg CO2e/kWh", nullable=False),
+        "wue_l_per_kwh": non_negative("Water consumed per kWh generated (EcoLogits).", "L/kWh"),
+        "primary_energy_mj_per_kwh": non_negative("Primary energy per kWh (EcoLogits).", "MJ/kWh"),
+        "generation_twh": non_negative("Electricity generated in the year (CodeCarbon).", "TWh"),
+        "renewables_twh": non_negative("Of which from renewable sources.", "TWh"),
+        "low_carbon_twh": non_negative("Of which low-carbon (renewable and nuclear).", "TWh"),
+        "world_stand_ins": column(
+            Strings, "The values that are the world average standing in for the zone's (wue, primary_energy, adpe)."
+        ),
+        **provenance(),
+    },
+)  # fmt: skip
+
+CLOUD_REGIONS = table(
+    "cloud_regions",
+    "Cloud regions: where each is, Google's hourly carbon-free energy share and the grid's carbon intensity, by "
+    "year where the upstream gives one (Google Cloud's region carbon data; CodeCarbon's cloud impacts).",
+    ["provider", "region", "year", "snapshot"],
+    {
+        "provider": column(pl.String, "Cloud provider."),
+        "region": column(pl.String, "Region id, as the provider names it (europe-west1, us-east-1)."),
+        "location": column(pl.String, "City or area.", nullable=True),
+        "country": column(pl.String, "ISO 3166-1 alpha-3 code, where the upstream gives it.", nullable=True),
+        "year": column(pl.Int32, "Year of the values, where the upstream says.", nullable=True),
+        "carbon_free_energy_pct": column(
+            pl.Float64, "Google's hourly carbon-free energy share (CFE%).", unit="percent", nullable=True,
+            checks=[pa.Check.in_range(0, 100)],
+        ),
+        "co2e_kg_per_kwh": non_negative("Average carbon intensity of the region's grid.", "kg CO2e/kWh"),
+        "intensity_basis": column(
+            pl.String, "operational (direct emissions of generation), life_cycle, or unstated.",
+            checks=[pa.Check.isin(["operational", "life_cycle", "unstated"])],
+        ),
+        "upstream_source": column(pl.String, "Where the upstream says it took the value, where it does.",
+                                  nullable=True),
+        **provenance(),
+    },
+)  # fmt: skip
+
+INFERENCE_MEASUREMENTS = table(
+    "inference_measurements",
+    "Measured GPU energy of inference, one row per model, task and configuration (hardware, batch size): from the "
+    "ML.ENERGY leaderboard. The boundary is the accelerators: GPU energy only, no host, network or cooling.",
+    ["model_id", "task", "upstream_file", "upstream_key"],
+    {
+        "model": column(pl.String, "Entity of the model, where an entity's name or alias is model_id.",
+                        nullable=True),
+        "model_id": column(pl.String, "The model's Hugging Face id."),
+        "nickname": column(pl.String, "The upstream's display name.", nullable=True),
+        "task": column(pl.String, "Benchmark task (lm-arena-chat, gpqa, text-to-image ...)."),
+        "output_kind": column(pl.String, "What one output is: response, image or video.",
+                              checks=[pa.Check.isin(["response", "image", "video"])]),
+        "architecture": column(pl.String, "Dense Transformer or MoE, where given.", nullable=True),
+        "total_params_billions": non_negative("Parameters.", "billion"),
+        "active_params_billions": non_negative("Parameters active per token.", "billion"),
+        "weight_precision": column(pl.String, "Weight precision (bfloat16, fp8).", nullable=True),
+        "gpu_model": column(pl.String, "GPU (H100, B200)."),
+        "num_gpus": column(pl.Int32, "GPUs serving the model.", checks=[pa.Check.ge(1)]),
+        "batch_size": column(pl.Int32, "Maximum concurrent requests (or images) per batch.", nullable=True),
+        "avg_batch_size": non_negative("Average running batch size.", "requests"),
+        "avg_output_tokens": non_negative("Average output length.", "tokens"),
+        "energy_per_output_wh": non_negative(
+            "GPU energy per response, image or video (for responses, the upstream's estimate: energy per token × "
+            "average output length).", "Wh"),
+        "energy_per_token_j": non_negative("GPU energy per output token, in steady state.", "J"),
+        "avg_power_w": non_negative("Average GPU power in steady state (all GPUs).", "W"),
+        "output_tokens_per_s": non_negative("Output throughput in steady state.", "tokens/s"),
+        "median_itl_ms": non_negative("Median inter-token latency.", "ms"),
+        "tensor_parallel": column(pl.Int32, "Tensor-parallel degree.", nullable=True),
+        "boundary": column(pl.String, "accelerators: what the energy counts (boundaries.id)."),
+        "statistic": column(pl.String, "mean: averages over the benchmark's requests."),
+        **provenance(),
+    },
+)  # fmt: skip
+
+MODELS = table(
+    "models",
+    "EcoLogits' catalogue of the models its providers serve: architecture and parameter counts, joined to our "
+    "entities where an entity's name or alias is the model's name.",
+    ["provider", "name"],
+    {
+        "provider": column(pl.String, "Provider as EcoLogits names it (openai, anthropic, huggingface_hub ...)."),
+        "name": column(pl.String, "Model name at the provider."),
+        "model": column(pl.String, "Entity of the model, where one matches.", nullable=True),
+        "architecture": column(pl.String, "dense or moe."),
+        "total_params_low_billions": non_negative("Parameters, low end (EcoLogits' estimate where not disclosed).",
+                                                  "billion"),
+        "total_params_high_billions": non_negative("Parameters, high end.", "billion"),
+        "active_params_low_billions": non_negative("Active parameters of a mixture of experts, low end.", "billion"),
+        "active_params_high_billions": non_negative("Active parameters, high end.", "billion"),
+        "warnings": column(Strings, "EcoLogits' warnings on the model (model-arch-not-released ...)."),
+        "sources": column(Strings, "Where EcoLogits found the figures."),
+        **provenance(),
+    },
+)  # fmt: skip
+
+
 PUBLISHED_TABLES: dict[str, pa.DataFrameSchema] = {
     schema.name: schema
     for schema in (
@@ -597,6 +736,11 @@ PUBLISHED_TABLES: dict[str, pa.DataFrameSchema] = {
         PER_REQUEST,
         INTENSITIES,
         CLAIM_CHECKS,
+        SNAPSHOTS,
+        GRID_INTENSITY,
+        CLOUD_REGIONS,
+        INFERENCE_MEASUREMENTS,
+        MODELS,
     )
 }
 

@@ -14,6 +14,7 @@ import yaml
 from pipelines.lib.normalise import normalise_all
 from pipelines.lib.sources import DIMENSION_FILES, load_sources, raw_frames
 from pipelines.lib.tables import derived_tables
+from pipelines.lib.upstream import snapshot_tables
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SOURCES = PROJECT_ROOT / "sources"
@@ -34,7 +35,9 @@ def tables() -> dict[str, pl.DataFrame]:
     """Every published table built in memory from the real sources (no Dagster)."""
     normalised, problems = normalise_all(raw_frames(load_sources(SOURCES)))
     assert problems == []
-    return derived_tables(normalised)
+    upstream, problems = snapshot_tables(SOURCES, normalised["entities"])
+    assert problems == [], problems
+    return derived_tables(normalised, upstream)
 
 
 @pytest.fixture

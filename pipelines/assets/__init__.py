@@ -23,12 +23,15 @@ from pipelines.assets.normalised import (
     grid_definition,
     metrics,
     sources,
+    upstream,
 )
 from pipelines.assets.published import warehouse
-from pipelines.assets.raw import raw_sources
+from pipelines.assets.raw import raw_snapshots, raw_sources
 
 ALL_ASSETS = [
     raw_sources,
+    raw_snapshots,
+    upstream,
     metrics,
     dimensions,
     grid_definition,

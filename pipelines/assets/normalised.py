@@ -19,6 +19,8 @@ from pipelines.lib.normalise import (
     normalise_metrics,
     normalise_sources,
 )
+from pipelines.lib.snapshots import RAW_TABLES
+from pipelines.lib.upstream import UPSTREAM_TABLES, upstream_tables
 from pipelines.metadata import frame_metadata
 from schemas.tables import PUBLISHED_TABLES
 
@@ -160,3 +162,23 @@ def grid_definition(
     raise_if_any(problems)
     for name, frame in tables.items():
         yield dg.Output(frame, output_name=name, metadata=frame_metadata(frame, PUBLISHED_TABLES.get(name)))
+
+
+@dg.multi_asset(
+    outs={
+        name: dg.AssetOut(
+            key=[LAYER, name], group_name=LAYER, description=PUBLISHED_TABLES[name].description, kinds={"polars"}
+        )
+        for name in UPSTREAM_TABLES
+    },
+    ins={
+        **{f"raw_{name}": dg.AssetIn(key=["raw", name]) for name in [*RAW_TABLES, "snapshots"]},
+        "entities": dg.AssetIn(key=[LAYER, "entities"]),
+    },
+    description="The upstream snapshots as published tables: units converted, models joined to entities.",
+)
+def upstream(entities: pl.DataFrame, **raw: pl.DataFrame) -> Iterator[dg.Output[pl.DataFrame]]:
+    tables, problems = upstream_tables({name.removeprefix("raw_"): frame for name, frame in raw.items()}, entities)
+    raise_if_any(problems)
+    for name, frame in tables.items():
+        yield dg.Output(frame, output_name=name, metadata=frame_metadata(frame, PUBLISHED_TABLES[name]))

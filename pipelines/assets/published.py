@@ -8,6 +8,7 @@ import polars as pl
 from pipelines.lib import sql
 from pipelines.lib.publish import DUCKDB_FILE, PARQUET_DIR, publish_to
 from pipelines.lib.release import INFO_TABLE, info_frame, release_info
+from pipelines.lib.upstream import UPSTREAM_TABLES
 from pipelines.metadata import column_schema, markdown_table
 from pipelines.resources import PROJECT_ROOT, SourcesResource, WarehouseResource
 from schemas.tables import PUBLISHED_TABLES, RELEASE_INFO
@@ -32,6 +33,7 @@ TABLE_ASSETS = {
     "per_request": ["derived", "per_request"],
     "intensities": ["derived", "intensities"],
     "claim_checks": ["derived", "claim_checks"],
+    **{name: ["normalised", name] for name in UPSTREAM_TABLES},
 }
 
 

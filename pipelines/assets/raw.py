@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import dagster as dg
 
 from pipelines.lib.errors import raise_if_any
+from pipelines.lib.snapshots import RAW_TABLES, load_snapshots
 from pipelines.lib.sources import forget_last_read, load_sources, raw_frames
 from pipelines.metadata import frame_metadata
 from pipelines.resources import SourcesResource
@@ -39,5 +40,26 @@ def raw_sources(source_tree: SourcesResource) -> Iterator[dg.Output]:
     raise_if_any(loaded.problems)
     frames = raw_frames(loaded)
     del loaded
+    for name, frame in frames.items():
+        yield dg.Output(frame, output_name=name, metadata=frame_metadata(frame))
+
+
+SNAPSHOT_DESCRIPTIONS = {
+    "snapshots": "sources/snapshots/*/snapshot.yaml: each upstream's origin, licence and file checksums, verified.",
+    **{name: f"The {table.pattern} file(s) of sources/snapshots/{table.snapshot}/ as published, values as text cast "
+       "to their types, each row with its upstream file and key." for name, table in RAW_TABLES.items()},
+}  # fmt: skip
+
+
+@dg.multi_asset(
+    outs={
+        name: dg.AssetOut(key=["raw", name], group_name="raw", description=description, kinds={"json", "polars"})
+        for name, description in SNAPSHOT_DESCRIPTIONS.items()
+    },
+    description="Verify every snapshot (licence, sha256 of each file) and read its files; fail with every problem.",
+)
+def raw_snapshots(source_tree: SourcesResource) -> Iterator[dg.Output]:
+    frames, problems = load_snapshots(source_tree.path)
+    raise_if_any(problems)
     for name, frame in frames.items():
         yield dg.Output(frame, output_name=name, metadata=frame_metadata(frame))

@@ -27,6 +27,7 @@ from pipelines.lib.periods import PeriodError, parse_period
 from pipelines.lib.physics import EQUIVALENCES
 from pipelines.lib.sources import load_sources, raw_frames
 from pipelines.lib.units import UnitError, apply_factor, conversion_factors, dimensionality
+from pipelines.lib.upstream import snapshot_tables
 
 
 @dataclass
@@ -493,6 +494,8 @@ def review_source_tree(root: Path) -> tuple[list[SourceProblem], list[SourceProb
     outside their metric's plausible bounds, reported but not refused."""
     loaded = load_sources(root)
     tables, problems = normalise_all(raw_frames(loaded))
+    _, upstream_problems = snapshot_tables(root, tables["entities"])
+    problems = [*problems, *upstream_problems]
     marked = tables["figures"].filter(pl.col("implausible").is_not_null())
     warnings = [
         SourceProblem(file, figure_id.split("/", 1)[1], None, reason)

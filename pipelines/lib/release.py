@@ -222,6 +222,26 @@ def table_schema(name: str, frame: pl.DataFrame, schema: pa.DataFrameSchema | No
     return descriptor
 
 
+def _upstream_licences(frame: pl.DataFrame, snapshots: pl.DataFrame | None) -> dict[str, Any]:
+    """For a table made from upstream snapshots: the licence and origin of each snapshot its
+    rows come from (the Data Package's per-resource `licenses` and `sources`)."""
+    if snapshots is None or "snapshot" not in frame.columns:
+        return {}
+    used = snapshots.filter(pl.col("snapshot").is_in(frame["snapshot"].unique().to_list())).sort("snapshot")
+    if used.is_empty():
+        return {}
+    return {
+        "licenses": [
+            {"name": row["licence"], **({"path": row["licence_url"]} if row["licence_url"] else {}),
+             "title": f"{row['snapshot']}: {row['licence_source']}"}
+            for row in used.iter_rows(named=True)
+        ],
+        "sources": [
+            {"title": f"{row['title']} ({row['origin']})", "path": row["url"]} for row in used.iter_rows(named=True)
+        ],
+    }  # fmt: skip
+
+
 def datapackage(
     tables: dict[str, pl.DataFrame], schemas: dict[str, pa.DataFrameSchema], info: ReleaseInfo
 ) -> dict[str, Any]:
@@ -246,6 +266,7 @@ def datapackage(
                 "mediatype": "application/vnd.apache.parquet",
                 "description": schema.description if schema is not None else "",
                 "schema": table_schema(name, frame, schema),
+                **_upstream_licences(frame, tables.get("snapshots")),
             }
         )
     return {

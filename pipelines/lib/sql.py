@@ -48,6 +48,18 @@ VIEWS: dict[str, tuple[str, str]] = {
         "One row per input of each training run: which figure it is and whether it came from the run's "
         "document, the hardware's TDP or a default factor.",
     ),
+    "per_request_compared": (
+        "SELECT subject AS model, 'document' AS kind, quantity, NULL AS output_kind, value, low, high, unit, boundary,"
+        " statistic, source_id AS source, figure_id AS reference, NULL AS gpu_model, NULL AS num_gpus,"
+        " NULL AS batch_size, scope AS setting FROM per_request"
+        " UNION ALL "
+        "SELECT model, 'measured', 'energy', output_kind, energy_per_output_wh, NULL, NULL, 'Wh', boundary,"
+        " statistic, snapshot, upstream_file || '#' || upstream_key, gpu_model, num_gpus, batch_size, task"
+        " FROM inference_measurements WHERE model IS NOT NULL",
+        "Every per-request figure of a model side by side: what documents disclose or estimate (per_request) and "
+        "what was measured (inference_measurements, GPU energy per response, image or video), each with its "
+        "boundary: measured GPU energy is the accelerators; a provider's figure may be the full stack.",
+    ),
 }
 
 

@@ -13,9 +13,10 @@ from pipelines.lib.ratios import intensities, per_request
 from schemas.tables import PUBLISHED_TABLES
 
 
-def derived_tables(normalised: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+def derived_tables(normalised: dict[str, pl.DataFrame], upstream: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
     """Every published table (schemas.tables.PUBLISHED_TABLES, in its order): the normalised
-    ones users see and the derived ones, `figures` carrying its check status."""
+    ones users see, the derived ones (`figures` carrying its check status), and the tables made
+    from upstream snapshots (pipelines.lib.upstream.snapshot_tables)."""
     figures, metrics = normalised["figures"], normalised["metrics"]
     runs = training_runs(figures, metrics, normalised["factors"])
     annual = annual_metrics(figures, metrics, normalised["sources"])
@@ -23,6 +24,7 @@ def derived_tables(normalised: dict[str, pl.DataFrame]) -> dict[str, pl.DataFram
     grid = grid_table(annual, normalised["grid_measures"], normalised["sources"], normalised["entities"])
     tables = {
         **normalised,
+        **upstream,
         "figures": figure_check_status(figures, checks),
         "training_runs": runs,
         "annual_metrics": annual,

@@ -291,6 +291,21 @@ def test_a_failed_build_leaves_the_previous_warehouse_unchanged(source_tree: Pat
     assert not list(root.glob(".staging-*")) and not list((root / "builds").glob(".staging-*"))
 
 
+def test_a_changed_snapshot_file_fails_the_build_and_leaves_the_warehouse(source_tree: Path, tmp_path: Path) -> None:
+    shutil.copy(SOURCES / "licences.yaml", source_tree / "licences.yaml")
+    shutil.copytree(SOURCES / "snapshots" / "codecarbon", source_tree / "snapshots" / "codecarbon")
+    root = tmp_path / "warehouse"
+    assert build(source_tree, root).success
+    with duckdb.connect(str(root / "ai_footprints.duckdb"), read_only=True) as connection:
+        (zones,) = connection.execute("SELECT count(*) FROM grid_intensity").fetchone()  # type: ignore[misc]
+    assert zones == 213  # global_energy_mix.json's countries
+    before = file_hashes(root)
+    impact = source_tree / "snapshots" / "codecarbon" / "codecarbon" / "data" / "cloud" / "impact.csv"
+    impact.write_text(impact.read_text(encoding="utf-8").replace("Johannesburg,646", "Johannesburg,640"))
+    assert not build(source_tree, root).success
+    assert file_hashes(root) == before
+
+
 def test_the_cli_reports_problems_without_a_traceback(
     source_tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 import sys
 import zipfile
@@ -156,6 +157,14 @@ def test_the_previous_release_is_found_by_version_order() -> None:
     assert next_version(existing, date(2026, 1, 2)) == "v2026.01.02-2"
     assert next_version({"v2026.01.01", "v2026.01.01-2"}, date(2026, 1, 1)) == "v2026.01.01-3"
     assert next_version(existing, date(2026, 1, 3)) == "v2026.01.03"
+
+
+def test_each_upstream_table_carries_its_snapshots_licences(released: list[Path]) -> None:
+    descriptor = json.loads((released[0] / "datapackage.json").read_text(encoding="utf-8"))
+    resources = {resource["name"]: resource for resource in descriptor["resources"]}
+    assert [licence["name"] for licence in resources["grid_intensity"]["licenses"]] == ["MIT", "MPL-2.0"]
+    assert [licence["name"] for licence in resources["inference_measurements"]["licenses"]] == ["Apache-2.0"]
+    assert "licenses" not in resources["figures"]  # the dataset's own licence covers it
 
 
 def test_the_release_holds_the_grid_its_coverage_and_the_wide_view(released: list[Path]) -> None:

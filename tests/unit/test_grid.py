@@ -12,6 +12,7 @@ from pipelines.lib import sql
 from pipelines.lib.normalise import normalise_all
 from pipelines.lib.sources import load_sources, raw_frames
 from pipelines.lib.tables import derived_tables
+from pipelines.lib.upstream import snapshot_tables
 from tests.conftest import figure, write_document
 
 GRID = """organisations: [Amazon, Google]
@@ -27,7 +28,7 @@ measures:
 def tables_of(tree: Path) -> dict:
     tables, problems = normalise_all(raw_frames(load_sources(tree)))
     assert problems == [], problems
-    return derived_tables(tables)
+    return derived_tables(tables, snapshot_tables(tree, tables["entities"])[0])
 
 
 @pytest.fixture
