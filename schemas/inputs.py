@@ -234,6 +234,13 @@ class EntityIn(_Strict):
     type: EntityType
     aliases: list[Name] = []
     parent: NonEmpty | None = None
+    zone: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None  # a country's ISO 3166-1 alpha-3 code
+
+    @model_validator(mode="after")
+    def _zone_of_a_region(self) -> EntityIn:
+        if self.zone is not None and self.type != "region":
+            raise ValueError("only a region (a country) has a zone")
+        return self
 
 
 class FactorIn(_Strict):

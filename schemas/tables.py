@@ -89,6 +89,9 @@ ENTITIES = table(
             pl.String, "The entity this one belongs to (a model's developer, a chip's maker).", nullable=True
         ),
         "aliases": column(Strings, "Other names that sources use; matched exactly after trimming, case-insensitive."),
+        "zone": column(
+            pl.String, "A country's ISO 3166-1 alpha-3 code, the zone of grid_intensity (regions only).", nullable=True
+        ),
     },
 )
 

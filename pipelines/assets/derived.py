@@ -83,6 +83,7 @@ def intensities(annual_metrics: pl.DataFrame, metrics: pl.DataFrame) -> dg.Outpu
         "entities": dg.AssetIn(key=["normalised", "entities"]),
         "training_runs": dg.AssetIn(key=[LAYER, "training_runs"]),
         "annual_metrics": dg.AssetIn(key=[LAYER, "annual_metrics"]),
+        "grid_intensity": dg.AssetIn(key=["normalised", "grid_intensity"]),
     },
     description=CLAIM_CHECKS.description,
     kinds={"polars"},
@@ -94,8 +95,9 @@ def claim_checks(
     entities: pl.DataFrame,
     training_runs: pl.DataFrame,
     annual_metrics: pl.DataFrame,
+    grid_intensity: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
-    frame = claims.claim_checks(figures, metrics, sources, entities, training_runs, annual_metrics)
+    frame = claims.claim_checks(figures, metrics, sources, entities, training_runs, annual_metrics, grid_intensity)
     by_kind = frame.group_by("kind", "status").len().sort("kind", "status")
     return dg.Output(
         frame,

@@ -655,6 +655,54 @@ def cross_source_pairs(
     )
 
 
+# A stated grid intensity and an upstream's for the same country need not be of the same year or
+# method (direct or life-cycle emissions, which generation counts): compared within this many
+# years, allowing this much beyond the claim's rounding.
+ZONE_YEARS_APART = 2
+ZONE_ALLOWANCE = 0.5
+
+
+def zone_intensity_pairs(figures: pl.DataFrame, entities: pl.DataFrame, grid_intensity: pl.DataFrame) -> pl.DataFrame:
+    """A location-based (or unstated) grid intensity a document states for a country against
+    the upstream snapshot's value for that zone and year, where the upstream gives a year
+    within ZONE_YEARS_APART of the figure's (kind cross_source; the explanation names the
+    snapshot row)."""
+    zones = entities.filter(pl.col("zone").is_not_null()).select(pl.col("entity").alias("subject"), "zone")
+    upstream = grid_intensity.filter(pl.col("year").is_not_null()).select(
+        "zone", pl.col("year").alias("zone_year"), "co2e_kg_per_kwh", "snapshot", "upstream_file", "upstream_key"
+    )
+    claims = (
+        figures.filter(
+            (pl.col("metric") == "grid_carbon_intensity")
+            & pl.col("accounting").is_in(["location_based", "unstated"])
+            & pl.col("period_start").is_not_null()
+        )
+        .join(zones, on="subject")
+        .with_columns(pl.col("period_end").dt.year().alias("year"), _figure_rounding().alias("rounding"))
+        .join(upstream, on="zone")
+        .filter((pl.col("zone_year") - pl.col("year")).abs() <= ZONE_YEARS_APART)
+    )
+    cl, ch = _interval()
+    return _pairs(
+        claims.with_columns(
+            pl.format("cross_source:{}|{}:{}", "figure_id", "snapshot", "upstream_key").alias("check_id"),
+            pl.lit("cross_source").alias("kind"),
+            pl.concat_list("figure_id").alias("figure_ids"),
+            cl.alias("cl"),
+            ch.alias("ch"),
+            pl.col("co2e_kg_per_kwh").alias("el"),
+            pl.col("co2e_kg_per_kwh").alias("eh"),
+            (pl.col("rounding") + ZONE_ALLOWANCE).alias("tolerance"),
+            pl.format(
+                "{} grid intensity {}: {} in {}, {} kg/kWh for {} in snapshot {} ({}, row {}); loose because the "
+                "year or the method (direct or life-cycle emissions) may differ",
+                "subject", "year", _written(), "source_id", _number(pl.col("co2e_kg_per_kwh")), "zone_year",
+                "snapshot", "upstream_file", "upstream_key",
+            ).alias("what"),
+        )
+    )  # fmt: skip
+
+
 def claim_checks(
     figures: pl.DataFrame,
     metrics: pl.DataFrame,
@@ -662,6 +710,7 @@ def claim_checks(
     entities: pl.DataFrame,
     training_runs: pl.DataFrame,
     annual: pl.DataFrame,
+    grid_intensity: pl.DataFrame,
 ) -> pl.DataFrame:
     """Every claim check the data can test, one row per check, ordered by kind then id."""
     series = series_restatement_pairs(figures, metrics, sources)
@@ -672,6 +721,7 @@ def claim_checks(
         bottom_up_pairs(training_runs),
         reported_change_pairs(figures, metrics, sources),
         cross_source_pairs(figures, metrics, sources, series),
+        zone_intensity_pairs(figures, entities, grid_intensity),
     ]
     order = {kind: position for position, kind in enumerate(CLAIM_KINDS)}
     return (

@@ -145,6 +145,7 @@ def normalise_entities(raw: pl.DataFrame) -> Stage:
         pl.col("type").alias("entity_type"),
         "parent",
         "aliases",
+        "zone",
     ).sort("entity")
     return Stage(frame, problems)
 

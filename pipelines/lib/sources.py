@@ -513,6 +513,7 @@ def raw_frames(loaded: LoadedSources) -> dict[str, pl.DataFrame]:
             "type": pl.String,
             "aliases": pl.List(pl.String),
             "parent": pl.String,
+            "zone": pl.String,
         },
     )
     document_schema: dict[str, Any] = {"file": pl.String}

@@ -20,7 +20,9 @@ def derived_tables(normalised: dict[str, pl.DataFrame], upstream: dict[str, pl.D
     figures, metrics = normalised["figures"], normalised["metrics"]
     runs = training_runs(figures, metrics, normalised["factors"])
     annual = annual_metrics(figures, metrics, normalised["sources"])
-    checks = claim_checks(figures, metrics, normalised["sources"], normalised["entities"], runs, annual)
+    checks = claim_checks(
+        figures, metrics, normalised["sources"], normalised["entities"], runs, annual, upstream["grid_intensity"]
+    )
     grid = grid_table(annual, normalised["grid_measures"], normalised["sources"], normalised["entities"])
     tables = {
         **normalised,

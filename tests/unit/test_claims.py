@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import polars as pl
@@ -19,7 +20,8 @@ from pipelines.lib.claims import (
 from pipelines.lib.derive import training_runs
 from pipelines.lib.normalise import normalise_all
 from pipelines.lib.sources import load_sources, raw_frames
-from tests.conftest import figure, write_document
+from pipelines.lib.upstream import snapshot_tables
+from tests.conftest import SOURCES, figure, write_document
 
 
 def all_checks(tree: Path) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
@@ -28,7 +30,8 @@ def all_checks(tree: Path) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
     figures, metrics = tables["figures"], tables["metrics"]
     runs = training_runs(figures, metrics, tables["factors"])
     annual = annual_metrics(figures, metrics, tables["sources"])
-    return tables, claim_checks(figures, metrics, tables["sources"], tables["entities"], runs, annual)
+    intensity = snapshot_tables(tree, tables["entities"])[0]["grid_intensity"]
+    return tables, claim_checks(figures, metrics, tables["sources"], tables["entities"], runs, annual, intensity)
 
 
 def checks(tree: Path, kind: str) -> dict[str, dict]:
@@ -402,3 +405,29 @@ def test_a_figure_carries_the_status_of_the_checks_it_is_claimed_in(source_tree:
     assert rows["test-doc/gal"]["check_status"] == "consistent"  # the figure restated is not blamed
     assert rows["test-doc/gal"]["check_ids"] == ["restatement:test-doc/m3"]
     assert (rows["test-doc/alone"]["check_status"], rows["test-doc/alone"]["check_ids"]) == ("unchecked", [])
+
+
+def test_a_countrys_stated_grid_intensity_is_checked_against_the_snapshot_zone(source_tree: Path) -> None:
+    shutil.copy(SOURCES / "licences.yaml", source_tree / "licences.yaml")
+    shutil.copytree(SOURCES / "snapshots" / "codecarbon", source_tree / "snapshots" / "codecarbon")
+    intensity = {"metric": "grid_carbon_intensity", "unit": "g/kWh", "boundary": "whole_region",
+                 "accounting": "location_based", "statistic": "mean"}  # fmt: skip
+    write_document(
+        source_tree,
+        [
+            figure(id="fr", subject="France", value="32", period="2023", **intensity),  # direct emissions only
+            figure(id="us", subject="United States", value="390", period="2022", **intensity),
+            figure(id="us-old", subject="United States", value="673", period="1996", **intensity),  # no year near
+        ],
+    )
+    found = checks(source_tree, "cross_source")
+    # global_energy_mix.json: FRA 2023 56.039 g/kWh, USA 2023 369.473 g/kWh
+    france = found["test-doc/fr|codecarbon:FRA"]
+    assert france["relative_error"] == pytest.approx((0.056039 - 0.032) / 0.032)  # 0.75
+    assert france["tolerance"] == pytest.approx(0.5 + 0.5 / 32)
+    assert france["status"] == "inconsistent"
+    assert "FRA 2023" not in france["explanation"] and "for 2023 in snapshot codecarbon" in france["explanation"]
+    united_states = found["test-doc/us|codecarbon:USA"]
+    assert united_states["relative_error"] == pytest.approx((0.390 - 0.369473) / 0.369473)
+    assert united_states["status"] == "consistent"
+    assert not any(key.startswith("test-doc/us-old") for key in found)

@@ -13,6 +13,7 @@ from pipelines.lib.derive import training_runs
 from pipelines.lib.normalise import normalise_all
 from pipelines.lib.physics import WATER_HEATED_TO_BOILING
 from pipelines.lib.sources import load_sources, raw_frames
+from pipelines.lib.upstream import snapshot_tables
 from tests.conftest import figure, write_document
 
 
@@ -33,7 +34,8 @@ def checks_of(tree: Path) -> pl.DataFrame:
     t = tables_of(tree)
     runs = training_runs(t["figures"], t["metrics"])
     annual = annual_metrics(t["figures"], t["metrics"], t["sources"])
-    checks = claim_checks(t["figures"], t["metrics"], t["sources"], t["entities"], runs, annual)
+    intensity = snapshot_tables(tree, t["entities"])[0]["grid_intensity"]
+    checks = claim_checks(t["figures"], t["metrics"], t["sources"], t["entities"], runs, annual, intensity)
     return checks.filter(pl.col("check_id").str.contains("test-doc"))
 
 
