@@ -2,7 +2,8 @@
 
 Every generated figure copies a real one (round robin over all of them, so every metric,
 unit spelling, range, period, qualifier and scope in the real sources recurs) under a new
-id, with its value, low and high scaled by one random factor. Documents come in "worlds"
+id, with its value, low and high scaled by one random factor (and written at the head of its
+quote, where the checker looks for them). Documents come in "worlds"
 of WORLD_DOCUMENTS documents; each world has its own copy of every entity the figures
 name ("Google w3", parent Google), so that, as in real data, an entity is written about by
 a few documents, not by all of them. The real documents are kept so that factors.yaml and
@@ -23,6 +24,7 @@ from typing import Any
 import yaml
 
 from pipelines.lib.sources import load_sources
+from schemas.inputs import QUOTE_MAX_CHARS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SOURCES = PROJECT_ROOT / "sources"
@@ -40,11 +42,21 @@ def _canonical_names(sources: Path) -> dict[str, dict[str, Any]]:
     return names
 
 
+def _bounded(sources: Path) -> set[str]:
+    """Metrics with impossible values (a PUE below 1, a share above 100 %): their figures keep
+    their values, which scaling could make impossible."""
+    return {
+        metric.id
+        for metric in load_sources(sources).metrics
+        if metric.bounds.impossible_below is not None or metric.bounds.impossible_above is not None
+    }
+
+
 def _templates(sources: Path) -> list[dict[str, Any]]:
     """Every real figure as a dict of its keys, without the links to other figures of its document."""
     loaded = load_sources(sources)
     return [
-        {key: value for key, value in figure.model_dump(exclude={"equals"}).items() if value is not None}
+        {key: value for key, value in figure.model_dump(exclude={"equals", "reference"}).items() if value is not None}
         for _, document in loaded.documents
         for figure in document.figures
     ]
@@ -61,6 +73,7 @@ def write_tree(target: Path, figures: int, per_document: int = 500, seed: int = 
         shutil.rmtree(tree)
     shutil.copytree(SOURCES, tree)
     templates = _templates(SOURCES)
+    bounded = _bounded(SOURCES)
     entities = _canonical_names(SOURCES)
     named = sorted({figure[key] for figure in templates for key in ("subject", "hardware") if key in figure})
     chance = random.Random(seed)
@@ -80,9 +93,15 @@ def write_tree(target: Path, figures: int, per_document: int = 500, seed: int = 
         for index in range(count):
             figure = dict(templates[(number * per_document + index) % len(templates)])
             factor = chance.uniform(0.5, 2.0)
+            if figure["metric"] in bounded:
+                factor = 1.0
+            numbers = []
             for key in ("value", "low", "high"):
                 if key in figure:
                     figure[key] = _scaled(figure[key], factor)
+                    numbers.append(figure[key])
+            # the checker finds each number in its quote, so the scaled numbers lead the template's
+            figure["quote"] = f"{' '.join(numbers)} {figure['quote']}"[:QUOTE_MAX_CHARS]
             for key in ("subject", "hardware"):
                 if key in figure:
                     figure[key] = f"{entities[figure[key]]['name']} w{world}"
