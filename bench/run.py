@@ -17,6 +17,7 @@ the child process's maximum resident set size, from wait4.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -28,8 +29,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench import synthetic
 from bench.synthetic import write_tree
 from pipelines.lib.locations import DEFAULT_SOURCES, PROJECT_ROOT
+from pipelines.lib.release import source_tree_hash
 
 PYTHON = sys.executable
 CLI = [PYTHON, "-m", "pipelines.cli"]
@@ -106,13 +109,18 @@ def measure_build(work: Path, repeat: int) -> Path:
 
 
 def measure_scale(work: Path, sizes: list[int]) -> Path | None:
+    # A kept tree is reused only if it was written by this generator from these sources.
+    fingerprint = hashlib.sha256(
+        Path(synthetic.__file__).read_bytes() + source_tree_hash(DEFAULT_SOURCES).encode()
+    ).hexdigest()
     previous: tuple[int, float] | None = None
     warehouse = None
     for size in sizes:
         tree = work / f"synthetic-{size}"
-        if not (tree / "sources" / ".complete").exists():
+        marker = tree / "sources" / ".complete"
+        if not marker.exists() or marker.read_text(encoding="utf-8") != fingerprint:
             write_tree(tree, size)
-            (tree / "sources" / ".complete").touch()
+            marker.write_text(fingerprint, encoding="utf-8")
         figures = count_figures(tree / "sources")
         warehouse = tree / "warehouse"
         seconds, rss = run([*CLI, "--sources", str(tree / "sources"), "build", "--warehouse", str(warehouse)])
