@@ -391,7 +391,7 @@ def _typed(table: RawTable, text: pl.DataFrame) -> tuple[pl.DataFrame, list[Sour
     row by its upstream key."""
     typed = text.with_columns(pl.col(column).cast(dtype, strict=False) for column, dtype in table.columns.items())
     problems = [
-        SourceProblem(shown, f"row {index + 1}", table.key, "is empty: every row needs its key", "row")
+        SourceProblem(shown, f"#{index + 1}", table.key, "is empty: every row needs its key", "row")
         for shown, index in text.with_row_index().filter(pl.col(table.key).is_null()).select("_shown", "index").rows()
     ]
     for column, dtype in table.columns.items():

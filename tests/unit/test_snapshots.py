@@ -190,3 +190,11 @@ def test_refreshing_a_repository_snapshot_takes_the_pinned_commit(tmp_path: Path
     assert metadata["retrieved"] == "2026-11-30"
     with pytest.raises(ValueError, match=r"'\.\./example' is not a snapshot"):
         refresh_snapshot(tree, "../example", repository)
+
+
+def test_a_row_without_its_key_is_named_by_its_position(snapshot_tree: Path) -> None:
+    rewrite(snapshot_tree, IMPACT, "gcp,Google Cloud Platform,100,africa-south1,", "gcp,Google Cloud Platform,100,,")
+    (problem,) = problems_of(snapshot_tree)
+    assert (
+        problem == f"sources/snapshots/codecarbon/{IMPACT}, row '#1', field 'region': is empty: every row needs its key"
+    )
