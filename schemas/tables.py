@@ -628,7 +628,7 @@ GRID_INTENSITY = table(
         "renewables_twh": non_negative("Of which from renewable sources.", "TWh"),
         "low_carbon_twh": non_negative("Of which low-carbon (renewable and nuclear).", "TWh"),
         "world_stand_ins": column(
-            Strings, "The values that are the world average standing in for the zone's (wue, primary_energy, adpe)."
+            Strings, "The values that are the world average standing in for the zone's (wue, primary_energy)."
         ),
         **provenance(),
     },

@@ -262,13 +262,10 @@ def restatement_pairs(figures: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def series_restatement_pairs(figures: pl.DataFrame, metrics: pl.DataFrame, sources: pl.DataFrame) -> pl.DataFrame:
-    """A value an earlier-published document gave for an annual-series cell, against the
-    value of the latest report, which the series takes (annual.py)."""
-    members = series_figures(figures, metrics, sources)
-    latest = members.sort("published", "source_id", "figure_order", descending=[True, False, False]).unique(
-        CELL, keep="first", maintain_order=True
-    )
+def series_restatement_pairs(members: pl.DataFrame, annual: pl.DataFrame) -> pl.DataFrame:
+    """A value an earlier-published document gave for an annual-series cell (`members`, the
+    series' figures), against the value the series takes (`annual`: the latest report's)."""
+    latest = members.join(annual.select("figure_id"), on="figure_id", how="semi")
     chosen = latest.select(*CELL, *(pl.col(name).alias(f"t_{name}") for name in [*_FIGURE_COLUMNS, "published"]))
     joined = members.join(chosen, on=CELL, nulls_equal=True).filter(pl.col("published") < pl.col("t_published"))
     cl, ch = _interval()
@@ -433,7 +430,7 @@ def bottom_up_pairs(training_runs: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=PAIR_SCHEMA)
 
 
-def reported_change_pairs(figures: pl.DataFrame, metrics: pl.DataFrame, sources: pl.DataFrame) -> pl.DataFrame:
+def reported_change_pairs(figures: pl.DataFrame, members: pl.DataFrame, sources: pl.DataFrame) -> pl.DataFrame:
     """Each stated change (year on year, or from a baseline) against the change computed from
     the series of the same subject, metric, boundary and accounting, as it stood when the
     change was stated (a later report's restatement does not make an earlier claim wrong).
@@ -453,22 +450,18 @@ def reported_change_pairs(figures: pl.DataFrame, metrics: pl.DataFrame, sources:
         )
     )
     # A share changes in points: a stated change of a share is not compared here.
-    members = (
-        series_figures(figures, metrics, sources)
-        .filter(pl.col("unit") != "percent")
-        .select(
-            "subject",
-            pl.col("metric").alias("series_metric"),
-            "boundary",
-            "accounting",
-            pl.col("statistic").alias("series_statistic"),
-            pl.col("period_end").dt.year().alias("member_year"),
-            "value",
-            "figure_id",
-            pl.col("source_id").alias("member_source_id"),
-            "published",
-            "figure_order",
-        )
+    members = members.filter(pl.col("unit") != "percent").select(
+        "subject",
+        pl.col("metric").alias("series_metric"),
+        "boundary",
+        "accounting",
+        pl.col("statistic").alias("series_statistic"),
+        pl.col("period_end").dt.year().alias("member_year"),
+        "value",
+        "figure_id",
+        pl.col("source_id").alias("member_source_id"),
+        "published",
+        "figure_order",
     )
     join_key = ["subject", "series_metric", "boundary", "accounting"]
 
@@ -713,13 +706,14 @@ def claim_checks(
     grid_intensity: pl.DataFrame,
 ) -> pl.DataFrame:
     """Every claim check the data can test, one row per check, ordered by kind then id."""
-    series = series_restatement_pairs(figures, metrics, sources)
+    members = series_figures(figures, metrics, sources)
+    series = series_restatement_pairs(members, annual)
     pairs = [
         restatement_pairs(figures),
         series,
         specification_pairs(figures, metrics, sources, entities),
         bottom_up_pairs(training_runs),
-        reported_change_pairs(figures, metrics, sources),
+        reported_change_pairs(figures, members, sources),
         cross_source_pairs(figures, metrics, sources, series),
         zone_intensity_pairs(figures, entities, grid_intensity),
     ]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from pipelines.lib.entities import entity_names, name_key
 from pipelines.lib.errors import SourceProblem
 
 GRID_COLUMNS = [
@@ -57,7 +58,7 @@ def normalise_grid(
     outside the grid's years."""
     measures, cells, gaps = raw["grid_measures"], raw["grid_cells"], raw["gaps"]
     dimensions = raw["dimension_values"]
-    names = _names(entities)
+    names = entity_names(entities)
     problems: list[SourceProblem] = []
     known = {
         "metrics": metrics["metric"].to_list(),
@@ -85,7 +86,7 @@ def normalise_grid(
         pl.lit("is defined twice (or its column is)"),
         "measure",
     )
-    cells = cells.with_columns(pl.col("subject").str.to_lowercase().replace_strict(names, default=None).alias("entity"))
+    cells = cells.with_columns(name_key("subject").replace_strict(names, default=None).alias("entity"))
     problems += [
         SourceProblem(raw["grid_measures"]["file"][0] if measures.height else "grid.yaml", subject, "organisations",
                       f"'{subject}' is not an entity name or alias in entities.yaml", "grid")
@@ -97,7 +98,7 @@ def normalise_grid(
                       "grid")
         for entity in cells.filter(pl.struct("entity", "year").is_duplicated())["entity"].drop_nulls().unique().sort()
     ]  # fmt: skip
-    gaps = gaps.with_columns(pl.col("subject").str.to_lowercase().replace_strict(names, default=None).alias("entity"))
+    gaps = gaps.with_columns(name_key("subject").replace_strict(names, default=None).alias("entity"))
     years = cells["year"]
     problems += _rows(
         gaps.filter(pl.col("entity").is_null() | ~pl.col("entity").is_in(cells["entity"].drop_nulls().to_list())),
@@ -138,16 +139,10 @@ def normalise_grid(
     return tables, problems
 
 
-def _names(entities: pl.DataFrame) -> dict[str, str]:
-    """Lower-case name or alias -> canonical entity name."""
-    pairs = entities.select("entity", pl.concat_list(pl.col("entity"), pl.col("aliases")).alias("name")).explode("name")
-    return {name.strip().lower(): entity for entity, name in pairs.iter_rows()}
-
-
 def _own_reports(sources: pl.DataFrame, entities: pl.DataFrame) -> pl.DataFrame:
     """(source_id, subject) where the document is a sustainability report the subject (or an
     entity of its family, a parent or a subsidiary) published about itself."""
-    names = _names(entities)
+    names = entity_names(entities)
     parents = dict(entities.select("entity", "parent").drop_nulls().iter_rows())
     rows = []
     for source_id, publisher in (

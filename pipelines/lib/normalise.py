@@ -13,6 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.lib.entities import entity_lookup, name_key
 from pipelines.lib.errors import SourceError, SourceProblem
 from pipelines.lib.grid import normalise_grid
 from pipelines.lib.meaning import (
@@ -25,9 +26,9 @@ from pipelines.lib.meaning import (
 )
 from pipelines.lib.periods import PeriodError, parse_period
 from pipelines.lib.physics import EQUIVALENCES
+from pipelines.lib.snapshots import load_snapshots
 from pipelines.lib.sources import load_sources, raw_frames
 from pipelines.lib.units import UnitError, apply_factor, conversion_factors, dimensionality
-from pipelines.lib.upstream import snapshot_tables
 
 
 @dataclass
@@ -44,11 +45,6 @@ def _problems(
     """One problem per row of `rows`, message built by a polars expression."""
     frame = rows.select(pl.col("file"), pl.col(item).alias("item"), message.alias("message"))
     return [SourceProblem(file, item_, field, text, kind) for file, item_, text in frame.iter_rows()]
-
-
-def _key(column: str) -> pl.Expr:
-    """Entity matching: exact after trimming, case-insensitive."""
-    return pl.col(column).str.strip_chars().str.to_lowercase()
 
 
 def normalise_metrics(raw: pl.DataFrame) -> Stage:
@@ -107,17 +103,17 @@ BOUND_COLUMNS = ["impossible_below", "impossible_above", "implausible_below", "i
 
 def normalise_entities(raw: pl.DataFrame) -> Stage:
     duplicates = _problems(
-        raw.filter(_key("name").is_duplicated()).unique("name", maintain_order=True),
+        raw.filter(name_key("name").is_duplicated()).unique("name", maintain_order=True),
         field="name",
         item="name",
         kind="entity",
         message=pl.lit("is defined more than once (names are matched case-insensitively)"),
     )
-    names = raw.select("file", pl.col("name").alias("item"), _key("name").alias("key")).unique(maintain_order=True)
+    names = raw.select("file", pl.col("name").alias("item"), name_key("name").alias("key")).unique(maintain_order=True)
     aliases = (
         raw.explode("aliases")
         .drop_nulls("aliases")
-        .select("file", pl.col("name").alias("item"), _key("aliases").alias("key"))
+        .select("file", pl.col("name").alias("item"), name_key("aliases").alias("key"))
     )
     keys = pl.concat([names, aliases]).unique(maintain_order=True)
     clashes = (
@@ -148,19 +144,6 @@ def normalise_entities(raw: pl.DataFrame) -> Stage:
         "zone",
     ).sort("entity")
     return Stage(frame, problems)
-
-
-def entity_lookup(raw_entities: pl.DataFrame) -> pl.DataFrame:
-    """key (trimmed, lower-case name or alias) -> canonical entity and its type."""
-    names = raw_entities.select(
-        _key("name").alias("key"), pl.col("name").alias("entity"), pl.col("type").alias("entity_type")
-    )
-    aliases = (
-        raw_entities.explode("aliases")
-        .drop_nulls("aliases")
-        .select(_key("aliases").alias("key"), pl.col("name").alias("entity"), pl.col("type").alias("entity_type"))
-    )
-    return pl.concat([names, aliases]).unique(subset="key", keep="first", maintain_order=True)
 
 
 def normalise_sources(raw_documents: pl.DataFrame, raw_figures: pl.DataFrame) -> Stage:
@@ -207,7 +190,7 @@ def normalise_sources(raw_documents: pl.DataFrame, raw_figures: pl.DataFrame) ->
 def _resolve(figures: pl.DataFrame, lookup: pl.DataFrame, column: str, entity: str, entity_type: str) -> pl.DataFrame:
     """Add the canonical entity (and its type) that a name or alias in `column` matches."""
     return (
-        figures.with_columns(_key(column).alias("_key"))
+        figures.with_columns(name_key(column).alias("_key"))
         .join(lookup.rename({"key": "_key", "entity": entity, "entity_type": entity_type}), on="_key", how="left")
         .drop("_key")
     )
@@ -218,7 +201,7 @@ def normalise_figures(
 ) -> Stage:
     """Resolve names, convert units, parse periods, check what each figure means; collect
     every problem."""
-    lookup = entity_lookup(raw_entities)
+    lookup = entity_lookup(raw_entities, "name", "type")
     problems: list[SourceProblem] = []
     figures = raw_figures
 
@@ -495,7 +478,7 @@ def review_source_tree(root: Path) -> tuple[list[SourceProblem], list[SourceProb
     outside their metric's plausible bounds, reported but not refused."""
     loaded = load_sources(root)
     tables, problems = normalise_all(raw_frames(loaded))
-    _, upstream_problems = snapshot_tables(root, tables["entities"])
+    _, upstream_problems = load_snapshots(root)
     problems = [*problems, *upstream_problems]
     marked = tables["figures"].filter(pl.col("implausible").is_not_null())
     warnings = [

@@ -2,7 +2,8 @@
 `sources/snapshots/<name>/`, each folder with a `snapshot.yaml` saying where they come from
 (a pinned PyPI package, or a repository at a commit), their licence and the sha256 of every
 file. This module checks a snapshot (metadata, licence, checksums) and reads its files into
-raw polars frames, every value as text with the upstream's own row key; refreshing a snapshot
+raw polars frames, each column cast to its type and checked (a number, a code of the right
+form), every row with the upstream's own file and key; refreshing a snapshot
 (the only step that reaches the network) lives here too. What the rows mean, and the
 published tables made from them, are in `pipelines.lib.upstream`.
 """
@@ -19,7 +20,7 @@ import sys
 import tempfile
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -43,14 +44,17 @@ Reader = Callable[[bytes, str], pl.DataFrame]
 
 @dataclass(frozen=True)
 class RawTable:
-    """A raw frame read from the files of one snapshot that match `pattern`, with the columns
-    it must have (name -> dtype) and the column that is each row's upstream key."""
+    """A raw frame read from the files of one snapshot that match `pattern`: its columns
+    (name -> dtype), the column that is each row's upstream key, the columns a file may lack,
+    and the form some text columns must have (column -> regex and what it is)."""
 
     snapshot: str
     pattern: str
     read: Reader
     columns: dict[str, pl.DataType]
     key: str
+    optional: frozenset[str] = frozenset()
+    formats: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def _json_records(path: str) -> Reader:
@@ -126,6 +130,7 @@ def _ecologits_models(data: bytes, _: str) -> pl.DataFrame:
 
 
 NUMBER, TEXT, INTEGER = pl.Float64(), pl.String(), pl.Int64()
+ZONE = (r"^[A-Z]{3}$", "an ISO 3166-1 alpha-3 country code")
 
 RAW_TABLES = {
     "codecarbon_energy_mix": RawTable(
@@ -139,11 +144,11 @@ RAW_TABLES = {
             "year": INTEGER,
             "carbon_intensity": NUMBER,
             "total_TWh": NUMBER,
-            "fossil_TWh": NUMBER,
             "renewables_TWh": NUMBER,
             "low_carbon_TWh": NUMBER,
         },
         "key",
+        formats={"iso_code": ZONE},
     ),
     "codecarbon_cloud_regions": RawTable(
         "codecarbon",
@@ -151,7 +156,6 @@ RAW_TABLES = {
         _csv,
         {
             "provider": TEXT,
-            "providerName": TEXT,
             "region": TEXT,
             "country_name": TEXT,
             "countryIsoCode": TEXT,
@@ -160,13 +164,15 @@ RAW_TABLES = {
             "source": TEXT,
         },
         "region",
+        optional=frozenset({"city"}),
     ),
     "ecologits_electricity_mixes": RawTable(
         "ecologits",
         "ecologits/data/electricity_mixes.json",
         _json_records("electricity_mixes"),
-        {"name": TEXT, "gwp": NUMBER, "wue": NUMBER, "pe": NUMBER, "adpe": NUMBER, "warnings": TEXT},
+        {"name": TEXT, "gwp": NUMBER, "wue": NUMBER, "pe": NUMBER, "warnings": TEXT},
         "name",
+        formats={"name": ZONE},
     ),
     "ecologits_models": RawTable(
         "ecologits",
@@ -184,6 +190,7 @@ RAW_TABLES = {
             "sources": TEXT,
         },
         "name",
+        optional=frozenset({"active_params_low", "active_params_high", "warnings"}),
     ),
     "ml_energy_runs": RawTable(
         "ml-energy-leaderboard",
@@ -214,6 +221,24 @@ RAW_TABLES = {
             "configuration": INTEGER,
         },
         "configuration",
+        # the diffusion tasks measure images and videos, not requests and tokens
+        optional=frozenset(
+            {
+                "architecture",
+                "nickname",
+                "max_num_seqs",
+                "batch_size",
+                "avg_batch_size",
+                "avg_output_len",
+                "energy_per_request_joules",
+                "energy_per_image_joules",
+                "energy_per_video_joules",
+                "energy_per_token_joules",
+                "output_throughput_tokens_per_sec",
+                "median_itl_ms",
+                "tensor_parallel",
+            }
+        ),
     ),
     "google_region_carbon": RawTable(
         "google-cloud-region-carbon",
@@ -228,33 +253,9 @@ RAW_TABLES = {
             "year": INTEGER,
         },
         "Google Cloud Region",
+        # 2019 and 2020 give a life-cycle intensity, later years a direct (operational) one
+        optional=frozenset({"Grid carbon intensity (gCO2eq / kWh)", "Lifecycle grid carbon intensity (gCO2eq / kWh)"}),
     ),
-}
-# Columns a raw table may lack in some of its files (ML.ENERGY's diffusion tasks measure images
-# and videos, not requests and tokens); every other column is required.
-OPTIONAL_COLUMNS = {
-    "ecologits_models": {"active_params_low", "active_params_high", "warnings"},
-    "ml_energy_runs": {
-        "architecture",
-        "nickname",
-        "max_num_seqs",
-        "batch_size",
-        "avg_batch_size",
-        "avg_output_len",
-        "energy_per_request_joules",
-        "energy_per_image_joules",
-        "energy_per_video_joules",
-        "energy_per_token_joules",
-        "output_throughput_tokens_per_sec",
-        "median_itl_ms",
-        "tensor_parallel",
-    },
-    "codecarbon_cloud_regions": {"city"},
-    # 2019 and 2020 give a life-cycle intensity, later years a direct (operational) one
-    "google_region_carbon": {
-        "Grid carbon intensity (gCO2eq / kWh)",
-        "Lifecycle grid carbon intensity (gCO2eq / kWh)",
-    },
 }
 
 
@@ -329,13 +330,14 @@ def _verified_files(
             )
             continue
         data = path.read_bytes()
-        if sha256(data) != item.sha256:
+        digest = sha256(data)
+        if digest != item.sha256:
             problems.append(
                 SourceProblem(
                     shown,
                     folder.name,
                     "sha256",
-                    f"has sha256 {sha256(data)[:12]}…, not the {item.sha256[:12]}… snapshot.yaml "
+                    f"has sha256 {digest[:12]}…, not the {item.sha256[:12]}… snapshot.yaml "
                     "gives: the file changed since it was snapshotted (refresh the snapshot "
                     "with `make snapshot`, or restore the file)",
                     "snapshot",
@@ -368,15 +370,14 @@ def _as_text(frame: pl.DataFrame, column: str) -> pl.Expr:
     return pl.col(column).cast(pl.String)
 
 
-def _text(name: str, table: RawTable, frame: pl.DataFrame, shown: str) -> tuple[pl.DataFrame, list[SourceProblem]]:
+def _text(table: RawTable, frame: pl.DataFrame, shown: str) -> tuple[pl.DataFrame, list[SourceProblem]]:
     """The table's columns of one file's frame as text (a missing optional column as nulls),
     and a problem for each required column the file lacks."""
-    optional = OPTIONAL_COLUMNS.get(name, set())
     problems = [
         SourceProblem(shown, None, column, "is missing: the upstream renamed or dropped this column (the "
                       "snapshot's reader expects it)", "row")
         for column in table.columns
-        if column not in frame.columns and column not in optional and frame.height
+        if column not in frame.columns and column not in table.optional and frame.height
     ]  # fmt: skip
     text = frame.select(
         _as_text(frame, column) if column in frame.columns else pl.lit(None, pl.String).alias(column)
@@ -404,6 +405,13 @@ def _typed(table: RawTable, text: pl.DataFrame) -> tuple[pl.DataFrame, list[Sour
             for shown, key, value in wrong.select("_shown", pl.col(table.key).alias("_key"), pl.col(column).alias("_v"))
             .rows()
         ]  # fmt: skip
+    for column, (pattern, what) in table.formats.items():
+        wrong = text.filter(pl.col(column).is_not_null() & ~pl.col(column).str.contains(pattern))
+        problems += [
+            SourceProblem(shown, str(key), column, f"'{value}' is not {what}", "row")
+            for shown, key, value in wrong.select("_shown", pl.col(table.key).alias("_key"), pl.col(column).alias("_v"))
+            .rows()
+        ]  # fmt: skip
     return typed.drop("_shown"), problems
 
 
@@ -426,7 +434,7 @@ def read_raw_tables(
                     SourceProblem(shown, None, None, f"cannot be read as the snapshot expects: {error}", "row")
                 )
                 continue
-            text, found = _text(name, table, frame, shown)
+            text, found = _text(table, frame, shown)
             problems += found
             parts.append(text.with_columns(pl.lit(path).alias("upstream_file")))
         if not parts:
@@ -434,12 +442,14 @@ def read_raw_tables(
             continue
         typed, found = _typed(table, pl.concat(parts))
         problems += found
-        frames[name] = typed.with_columns(pl.col(table.key).cast(pl.String).alias("upstream_key"))
+        frames[name] = typed.with_columns(
+            pl.col(table.key).cast(pl.String).alias("upstream_key"), pl.lit(folder.name).alias("snapshot")
+        )
     return frames, problems
 
 
 def _empty(table: RawTable) -> pl.DataFrame:
-    return pl.DataFrame(schema={**table.columns, "upstream_file": pl.String(), "upstream_key": pl.String()})
+    return pl.DataFrame(schema={**table.columns, "upstream_file": TEXT, "upstream_key": TEXT, "snapshot": TEXT})
 
 
 def load_snapshots(root: Path) -> tuple[dict[str, pl.DataFrame], list[SourceProblem]]:
@@ -466,9 +476,7 @@ def load_snapshots(root: Path) -> tuple[dict[str, pl.DataFrame], list[SourceProb
         tables, found = read_raw_tables(folder, files, display)
         problems += found
         for name, frame in tables.items():
-            frames[name] = pl.concat(
-                [frames[name], frame.with_columns(pl.lit(folder.name).alias("snapshot"))], how="diagonal_relaxed"
-            )
+            frames[name] = pl.concat([frames[name], frame])
         licence = licences[snapshot.licence]
         rows.append(
             {
@@ -486,10 +494,6 @@ def load_snapshots(root: Path) -> tuple[dict[str, pl.DataFrame], list[SourceProb
                 "rows": sum(frame.height for frame in tables.values()),
             }
         )
-    frames = {
-        name: frame if "snapshot" in frame.columns else frame.with_columns(pl.lit(None, pl.String).alias("snapshot"))
-        for name, frame in frames.items()
-    }
     frames["snapshots"] = pl.DataFrame(rows, schema=SNAPSHOT_SCHEMA)
     return frames, problems
 

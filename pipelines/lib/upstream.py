@@ -10,18 +10,17 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.lib.entities import entity_lookup, name_key
 from pipelines.lib.errors import SourceProblem
 from pipelines.lib.snapshots import load_snapshots
 from pipelines.lib.units import conversion_factor
 
 PROVENANCE = ["snapshot", "upstream_file", "upstream_key"]
 UPSTREAM_TABLES = ["snapshots", "grid_intensity", "cloud_regions", "inference_measurements", "models"]
-ZONE_PATTERN = r"^[A-Z]{3}$"  # ISO 3166-1 alpha-3
 # EcoLogits' warnings that say a zone's value is the world average standing in for it.
 WORLD_STAND_INS = {
     "electricity-mix-wue-world": "wue",
     "electricity-mix-pe-world": "primary_energy",
-    "electricity-mix-adpe-world": "adpe",
 }
 # ML.ENERGY's tasks by what one output is.
 OUTPUT_KINDS = {"text-to-image": "image", "text-to-video": "video"}
@@ -29,16 +28,12 @@ OUTPUT_KINDS = {"text-to-image": "image", "text-to-video": "video"}
 PROVIDERS = {"gcp": "Google Cloud", "aws": "Amazon Web Services", "azure": "Microsoft Azure"}
 
 
-def _per_kwh(unit: str, canonical: str) -> float:
-    return conversion_factor(unit, canonical)
-
-
-def grid_intensity(raw: dict[str, pl.DataFrame]) -> tuple[pl.DataFrame, list[SourceProblem]]:
+def grid_intensity(raw: dict[str, pl.DataFrame]) -> pl.DataFrame:
     """One row per zone and snapshot: the carbon intensity of its electricity (kg CO2e/kWh)
     with the year it is for (where the upstream says), and the other factors the upstream gives
     (water and primary energy of generation, generation by source), marking values that are the
     world average standing in for the zone."""
-    g_to_kg = _per_kwh("g/kWh", "kg/kWh")
+    g_to_kg = conversion_factor("g/kWh", "kg/kWh")
     codecarbon = raw["codecarbon_energy_mix"].select(
         pl.col("iso_code").alias("zone"),
         pl.col("country_name").alias("zone_name"),
@@ -56,33 +51,27 @@ def grid_intensity(raw: dict[str, pl.DataFrame]) -> tuple[pl.DataFrame, list[Sou
         pl.col("name").alias("zone"),
         pl.lit(None, pl.String).alias("zone_name"),
         pl.lit(None, pl.Int32).alias("year"),
-        (pl.col("gwp") * _per_kwh("kg/kWh", "kg/kWh")).alias("co2e_kg_per_kwh"),
-        (pl.col("wue") * _per_kwh("L/kWh", "L/kWh")).alias("wue_l_per_kwh"),
-        (pl.col("pe") * _per_kwh("MJ/kWh", "MJ/kWh")).alias("primary_energy_mj_per_kwh"),
+        pl.col("gwp").alias("co2e_kg_per_kwh"),  # EcoLogits' units are the columns' (kg/kWh, L/kWh, MJ/kWh)
+        pl.col("wue").alias("wue_l_per_kwh"),
+        pl.col("pe").alias("primary_energy_mj_per_kwh"),
         pl.lit(None, pl.Float64).alias("generation_twh"),
         pl.lit(None, pl.Float64).alias("renewables_twh"),
         pl.lit(None, pl.Float64).alias("low_carbon_twh"),
         pl.col("warnings")
         .fill_null("")
         .str.extract_all("electricity-mix-[a-z]+-world")
-        .list.eval(pl.element().replace_strict(WORLD_STAND_INS))
+        .list.eval(pl.element().replace_strict(WORLD_STAND_INS, default=None))
+        .list.drop_nulls()
         .alias("world_stand_ins"),
         *PROVENANCE,
     )
-    frame = pl.concat([codecarbon, ecologits]).sort("zone", "snapshot")
-    bad = frame.filter(~pl.col("zone").str.contains(ZONE_PATTERN))
-    problems = [
-        SourceProblem(f"sources/snapshots/{snapshot}/{file}", key, "zone",
-                      f"'{zone}' is not an ISO 3166-1 alpha-3 country code", "row")
-        for zone, snapshot, file, key in bad.select("zone", *PROVENANCE).iter_rows()
-    ]  # fmt: skip
-    return frame.filter(pl.col("zone").str.contains(ZONE_PATTERN)), problems
+    return pl.concat([codecarbon, ecologits]).sort("zone", "snapshot")
 
 
 def cloud_regions(raw: dict[str, pl.DataFrame]) -> pl.DataFrame:
     """One row per cloud region, year (where given) and snapshot: where it is, Google's hourly
     carbon-free energy share, and the grid's carbon intensity with how it is counted."""
-    g_to_kg = _per_kwh("g/kWh", "kg/kWh")
+    g_to_kg = conversion_factor("g/kWh", "kg/kWh")
     google = raw["google_region_carbon"]
     direct, life_cycle = "Grid carbon intensity (gCO2eq / kWh)", "Lifecycle grid carbon intensity (gCO2eq / kWh)"
     google = google.select(
@@ -116,14 +105,10 @@ def cloud_regions(raw: dict[str, pl.DataFrame]) -> pl.DataFrame:
     return pl.concat([google, codecarbon]).sort("provider", "region", "year", "snapshot", nulls_last=True)
 
 
-def _names(entities: pl.DataFrame) -> pl.DataFrame:
-    """Lower-case entity name or alias -> entity."""
-    return (
-        entities.select("entity", pl.concat_list("entity", "aliases").alias("name"))
-        .explode("name")
-        .select(pl.col("name").str.to_lowercase(), "entity")
-        .unique("name")
-    )
+def _with_entity(frame: pl.DataFrame, column: str, entities: pl.DataFrame) -> pl.DataFrame:
+    """The frame with `entity`: the one whose name or alias `column` is, where there is one."""
+    lookup = entity_lookup(entities).select("key", "entity")
+    return frame.with_columns(name_key(column).alias("key")).join(lookup, on="key", how="left").drop("key")
 
 
 def inference_measurements(raw: dict[str, pl.DataFrame], entities: pl.DataFrame) -> pl.DataFrame:
@@ -133,7 +118,7 @@ def inference_measurements(raw: dict[str, pl.DataFrame], entities: pl.DataFrame)
     runs = raw["ml_energy_runs"]
     j_to_wh = conversion_factor("J", "Wh")
     return (
-        runs.join(_names(entities), left_on=pl.col("model_id").str.to_lowercase(), right_on="name", how="left")
+        _with_entity(runs, "model_id", entities)
         .select(
             pl.col("entity").alias("model"),
             "model_id",
@@ -169,8 +154,7 @@ def models(raw: dict[str, pl.DataFrame], entities: pl.DataFrame) -> pl.DataFrame
     an entity's name or alias is the model's name; parameter counts in billions as low and high
     ends (equal where the catalogue gives one number)."""
     return (
-        raw["ecologits_models"]
-        .join(_names(entities), left_on=pl.col("name").str.to_lowercase(), right_on="name", how="left")
+        _with_entity(raw["ecologits_models"], "name", entities)
         .select(
             "provider",
             "name",
@@ -188,24 +172,19 @@ def models(raw: dict[str, pl.DataFrame], entities: pl.DataFrame) -> pl.DataFrame
     )
 
 
-def upstream_tables(
-    raw: dict[str, pl.DataFrame], entities: pl.DataFrame
-) -> tuple[dict[str, pl.DataFrame], list[SourceProblem]]:
-    """Every published table made from snapshots, and the problems found in their rows."""
-    intensity, problems = grid_intensity(raw)
-    tables = {
+def upstream_tables(raw: dict[str, pl.DataFrame], entities: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """Every published table made from snapshots."""
+    return {
         "snapshots": raw["snapshots"],
-        "grid_intensity": intensity,
+        "grid_intensity": grid_intensity(raw),
         "cloud_regions": cloud_regions(raw),
         "inference_measurements": inference_measurements(raw, entities),
         "models": models(raw, entities),
     }
-    return tables, problems
 
 
 def snapshot_tables(root: Path, entities: pl.DataFrame) -> tuple[dict[str, pl.DataFrame], list[SourceProblem]]:
     """The published tables of every snapshot under root/snapshots, and every problem found
     (in metadata, checksums, columns, values or zone codes)."""
     raw, problems = load_snapshots(root)
-    tables, found = upstream_tables(raw, entities)
-    return tables, [*problems, *found]
+    return upstream_tables(raw, entities), problems

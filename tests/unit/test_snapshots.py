@@ -44,11 +44,11 @@ def test_grid_intensity_is_in_kg_per_kwh_with_its_year_and_stand_ins(upstream: d
     aruba = rows[("ABW", "codecarbon")]
     assert (aruba["co2e_kg_per_kwh"], aruba["year"], aruba["zone_name"]) == (pytest.approx(0.561224), 2022, "Aruba")
     assert (aruba["upstream_file"], aruba["upstream_key"]) == (ENERGY_MIX, "ABW")
-    # electricity_mixes.json: {"name": "ABW", "gwp": 0.55, "wue": 3.908, ...} with three world stand-ins
+    # electricity_mixes.json: {"name": "ABW", "gwp": 0.55, "wue": 3.908, ...}, its WUE and primary energy the world's
     ecologits = rows[("ABW", "ecologits")]
     assert ecologits["co2e_kg_per_kwh"] == pytest.approx(0.55)
     assert ecologits["wue_l_per_kwh"] == pytest.approx(3.908)
-    assert sorted(ecologits["world_stand_ins"]) == ["adpe", "primary_energy", "wue"]
+    assert sorted(ecologits["world_stand_ins"]) == ["primary_energy", "wue"]
     assert upstream["grid_intensity"]["zone"].n_unique() >= 200
 
 
@@ -106,7 +106,7 @@ def rewrite(tree: Path, path: str, old: str, new: str, *, rehash: bool = True) -
         (folder / SNAPSHOT_FILE).write_text(yaml.safe_dump(metadata, sort_keys=False), encoding="utf-8")
 
 
-NO_ENTITIES = pl.DataFrame(schema={"entity": pl.String, "aliases": pl.List(pl.String)})
+NO_ENTITIES = pl.DataFrame(schema={"entity": pl.String, "entity_type": pl.String, "aliases": pl.List(pl.String)})
 
 
 def problems_of(tree: Path) -> list[str]:
@@ -141,7 +141,7 @@ def test_a_value_that_is_not_a_number_names_its_row_and_column(snapshot_tree: Pa
 def test_a_zone_that_is_not_a_country_code_is_named(snapshot_tree: Path) -> None:
     rewrite(snapshot_tree, ENERGY_MIX, '"iso_code": "ABW"', '"iso_code": "Aruba"')
     (problem,) = problems_of(snapshot_tree)
-    assert problem == (f"sources/snapshots/codecarbon/{ENERGY_MIX}, row 'ABW', field 'zone': "
+    assert problem == (f"sources/snapshots/codecarbon/{ENERGY_MIX}, row 'ABW', field 'iso_code': "
                        "'Aruba' is not an ISO 3166-1 alpha-3 country code")  # fmt: skip
 
 
