@@ -55,10 +55,9 @@ def _bounded(sources: Path) -> set[str]:
 def _templates(sources: Path) -> list[dict[str, Any]]:
     """Every real figure as a dict of its keys, without the links to other figures of its document."""
     loaded = load_sources(sources)
+    figures = loaded.figures.drop("file", "source_id", "figure_order", "equals", "reference")
     return [
-        {key: value for key, value in figure.model_dump(exclude={"equals", "reference"}).items() if value is not None}
-        for _, document in loaded.documents
-        for figure in document.figures
+        {key: value for key, value in figure.items() if value is not None} for figure in figures.iter_rows(named=True)
     ]
 
 

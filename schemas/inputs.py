@@ -1,4 +1,5 @@
-"""Pydantic models of the contributed input files (contract section 1).
+"""Pydantic models of the contributed input files (contract section 1), and the keys of a
+figure (FIGURE_KEYS), which are checked as columns because there are many of them.
 
 They check each file on its own: keys, types, formats, numbers, ranges. Checks
 that need other files (known metrics, entities, units) live in
@@ -10,8 +11,9 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -38,7 +40,8 @@ Basis = Literal["reported", "estimated", "projected", "claimed"]
 Qualifier = Literal["=", "~", ">", "<", ">=", "<="]
 
 # ASCII digits only: Python's float() and \\d also accept "２４００" and "٢٤٠٠".
-_NUMBER = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$")
+NUMBER_PATTERN = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+_NUMBER = re.compile(NUMBER_PATTERN)
 _PARTIAL_DATE = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
 # Control characters (but tab and newline) and invisible format characters (zero-width
 # spaces, bidirectional overrides, a byte-order mark inside text) that hide what text says.
@@ -82,7 +85,14 @@ def _not_in_future(text: str) -> str:
     return text
 
 
-def _one_script_per_word(text: str) -> str:
+def hidden_character(text: str) -> str | None:
+    """What is wrong with text that holds an invisible or control character, or None."""
+    if hidden := _HIDDEN.search(text):
+        return f"contains the invisible or control character U+{ord(hidden.group()):04X}: remove it"
+    return None
+
+
+def one_script_per_word(text: str) -> str:
     """A name whose word mixes Latin, Cyrillic or Greek letters ("Gооgle" with Cyrillic o's)
     looks like another name but never matches it."""
     if text.isascii():  # Latin letters only
@@ -99,7 +109,7 @@ NumberText = Annotated[str, AfterValidator(_number_text)]
 PartialDate = Annotated[str, AfterValidator(_partial_date)]
 PastDate = Annotated[str, AfterValidator(_partial_date), AfterValidator(_not_in_future)]
 NonEmpty = Annotated[str, Field(min_length=1), AfterValidator(str.strip)]
-Name = Annotated[str, Field(min_length=1), AfterValidator(str.strip), AfterValidator(_one_script_per_word)]
+Name = Annotated[str, Field(min_length=1), AfterValidator(str.strip), AfterValidator(one_script_per_word)]
 
 
 class _Strict(BaseModel):
@@ -111,8 +121,8 @@ class _Strict(BaseModel):
         for text in value if isinstance(value, list) else [value]:
             if not isinstance(text, str) or (text.isascii() and text.isprintable()):
                 continue  # plain printable ASCII holds none of them
-            if hidden := _HIDDEN.search(text):
-                raise ValueError(f"contains the invisible or control character U+{ord(hidden.group()):04X}: remove it")
+            if message := hidden_character(text):
+                raise ValueError(message)
         return value
 
 
@@ -251,6 +261,18 @@ class FactorIn(_Strict):
     reason: NonEmpty
 
 
+class RunLocationIn(_Strict):
+    """Where a training run ran, as its document states it (sources/run_locations.yaml, an
+    extension): the run's grid intensity then defaults to its zone's before the world's."""
+
+    model: Name  # the model, as the run's figures name it
+    document: Annotated[str, Field(pattern=DOCUMENT_ID_PATTERN)]  # the run's document
+    location: Name  # a region entity with a zone, or whose parent has one
+    year: Annotated[int, Field(ge=1900, le=2100)] | None = None  # when it ran, if the document says
+    locator: NonEmpty
+    quote: Annotated[str, Field(min_length=1, max_length=QUOTE_MAX_CHARS)]
+
+
 class EquivalenceIn(_Strict):
     """A human-scale equivalence (extension): a reference quantity and the figure giving its size."""
 
@@ -259,38 +281,56 @@ class EquivalenceIn(_Strict):
     figure: Annotated[str, Field(pattern=FIGURE_REF_PATTERN)]
 
 
-class FigureIn(_Strict):
-    id: Annotated[str, Field(pattern=FIGURE_ID_PATTERN)]
-    subject: Name
-    metric: NonEmpty
-    value: NumberText | None = None
-    low: NumberText | None = None
-    high: NumberText | None = None
-    unit: NonEmpty
-    period: NonEmpty | None = None
-    basis: Basis = "reported"
-    qualifier: Qualifier = "="
-    hardware: Name | None = None
-    scope: NonEmpty | None = None
-    equals: NonEmpty | None = None
+@dataclass(frozen=True)
+class FigureKey:
+    """One key of a figure. Figures are checked as columns of one frame, not one model
+    each (`pipelines.lib.figures`): every value is text, stripped of surrounding blanks,
+    free of hidden characters and, if given, not empty."""
+
+    name: str
+    required: bool = False
+    pattern: str | None = None  # the whole value matches it
+    choices: tuple[str, ...] = ()  # the value is one of these
+    default: str | None = None  # the value when the key is absent
+    number: bool = False  # a number as written (NumberText)
+    entity_name: bool = False  # a name: no word mixes look-alike scripts (Name)
+    max_chars: int | None = None
+
+
+FIGURE_KEYS: tuple[FigureKey, ...] = (
+    FigureKey("id", required=True, pattern=FIGURE_ID_PATTERN),
+    FigureKey("subject", required=True, entity_name=True),
+    FigureKey("metric", required=True),
+    FigureKey("value", number=True),
+    FigureKey("low", number=True),
+    FigureKey("high", number=True),
+    FigureKey("unit", required=True),
+    FigureKey("period"),
+    FigureKey("basis", choices=get_args(Basis), default="reported"),
+    FigureKey("qualifier", choices=get_args(Qualifier), default="="),
+    FigureKey("hardware", entity_name=True),
+    FigureKey("scope"),
+    FigureKey("equals"),
     # What the figure means, each a value of a vocabulary under sources/ (checked there):
-    boundary: NonEmpty | None = None
-    accounting: NonEmpty | None = None
-    statistic: NonEmpty | None = None
-    period_kind: NonEmpty | None = None
+    FigureKey("boundary"),
+    FigureKey("accounting"),
+    FigureKey("statistic"),
+    FigureKey("period_kind"),
     # For a share, change or multiple: the metric it is relative to (for a share, the whole's),
     # the part's metric where it differs, the baseline period, and the figure of the same
     # document it refers to.
-    relative_to: NonEmpty | None = None
-    part: NonEmpty | None = None  # for a share: the metric of the part, where it is not relative_to's
-    baseline: NonEmpty | None = None
-    reference: NonEmpty | None = None
-    locator: NonEmpty | None = None
-    quote: Annotated[str, Field(min_length=1, max_length=QUOTE_MAX_CHARS)] | None = None
+    FigureKey("relative_to"),
+    FigureKey("part"),  # for a share: the metric of the part, where it is not relative_to's
+    FigureKey("baseline"),
+    FigureKey("reference"),
+    FigureKey("locator"),
+    FigureKey("quote", max_chars=QUOTE_MAX_CHARS),
+)
+FIGURE_KEY_NAMES = tuple(key.name for key in FIGURE_KEYS)
 
 
 class DocumentHeader(_Strict):
-    """A document's own keys; its figures are checked one by one as FigureIn."""
+    """A document's own keys; its figures are checked together, as columns (FIGURE_KEYS)."""
 
     id: Annotated[str, Field(pattern=DOCUMENT_ID_PATTERN)]
     title: NonEmpty
@@ -308,10 +348,6 @@ class DocumentHeader(_Strict):
     # documents of one work are not independent sources.
     work: Annotated[str, Field(pattern=WORK_PATTERN)] | None = None
     figures: list[Any]
-
-
-class DocumentIn(DocumentHeader):
-    figures: list[FigureIn]
 
 
 SNAPSHOT_NAME_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"

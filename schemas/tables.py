@@ -333,6 +333,46 @@ TRAINING_RUNS = table(
         "inputs_with_alternatives": column(
             Strings, "Inputs the document gives more than once (another scope, a total); the first figure is used."
         ),
+        "location": column(
+            pl.String,
+            "Where the document says the run ran (run_locations): a region entity; null: not stated.",
+            nullable=True,
+        ),
+        "zone": column(pl.String, "ISO 3166-1 alpha-3 zone of location (a state's country).", nullable=True),
+        "carbon_intensity_origin": column(
+            pl.String,
+            "Where carbon_intensity_kg_per_kwh comes from: document, zone_default (the zone's snapshot row, for a run "
+            "whose document says where it ran but gives no intensity) or default (the default factor); null: none.",
+            nullable=True,
+        ),
+        "carbon_intensity_year": column(
+            pl.Int32,
+            "For a zone default: the year of the snapshot row, the nearest to the run's year (run_locations.year).",
+            nullable=True,
+        ),
+        "carbon_intensity_snapshot": column(
+            pl.String, "For a zone default: the snapshot (snapshots.snapshot).", nullable=True
+        ),
+        "carbon_intensity_upstream_key": column(
+            pl.String, "For a zone default: the upstream's key of the row (grid_intensity.upstream_key).", nullable=True
+        ),
+    },
+)
+
+RUN_LOCATIONS = table(
+    "run_locations",
+    "Where training runs ran, as their documents state it (sources/run_locations.yaml), with the zone whose grid "
+    "intensity a run without one of its own takes.",
+    ["model", "source_id"],
+    {
+        "model": column(pl.String, "Model entity of the run."),
+        "source_id": column(pl.String, "The run's document, which states the location."),
+        "location": column(pl.String, "Region entity: a country, or a state of one."),
+        "zone": column(pl.String, "ISO 3166-1 alpha-3 code of the location's country."),
+        "year": column(pl.Int32, "When the run ran: as the document states it, else the document's publication year."),
+        "year_stated": column(pl.Boolean, "True where the document states the year."),
+        "locator": column(pl.String, "Where in the document the location is stated."),
+        "quote": column(pl.String, "The document's words (at most 200 characters)."),
     },
 )
 
@@ -732,6 +772,7 @@ PUBLISHED_TABLES: dict[str, pa.DataFrameSchema] = {
         FACTORS,
         EQUIVALENCES,
         TRAINING_RUNS,
+        RUN_LOCATIONS,
         ANNUAL_METRICS,
         GRID_MEASURES,
         GRID,

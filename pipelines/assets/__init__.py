@@ -22,6 +22,7 @@ from pipelines.assets.normalised import (
     figures,
     grid_definition,
     metrics,
+    run_locations,
     sources,
     upstream,
 )
@@ -40,6 +41,7 @@ ALL_ASSETS = [
     figures,
     factors,
     equivalences,
+    run_locations,
     training_runs,
     annual_metrics,
     per_request,

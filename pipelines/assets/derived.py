@@ -28,12 +28,24 @@ METRICS_IN = {"metrics": dg.AssetIn(key=["normalised", "metrics"])}
 @dg.asset(
     key=[LAYER, "training_runs"],
     group_name=LAYER,
-    ins={**FIGURES_IN, **METRICS_IN, "factors": dg.AssetIn(key=["normalised", "factors"])},
+    ins={
+        **FIGURES_IN,
+        **METRICS_IN,
+        "factors": dg.AssetIn(key=["normalised", "factors"]),
+        "run_locations": dg.AssetIn(key=["normalised", "run_locations"]),
+        "grid_intensity": dg.AssetIn(key=["normalised", "grid_intensity"]),
+    },
     description=TRAINING_RUNS.description,
     kinds={"polars"},
 )
-def training_runs(figures: pl.DataFrame, metrics: pl.DataFrame, factors: pl.DataFrame) -> dg.Output[pl.DataFrame]:
-    frame = derive.training_runs(figures, metrics, factors)
+def training_runs(
+    figures: pl.DataFrame,
+    metrics: pl.DataFrame,
+    factors: pl.DataFrame,
+    run_locations: pl.DataFrame,
+    grid_intensity: pl.DataFrame,
+) -> dg.Output[pl.DataFrame]:
+    frame = derive.training_runs(figures, metrics, factors, run_locations, grid_intensity)
     return dg.Output(frame, metadata=frame_metadata(frame, TRAINING_RUNS))
 
 
@@ -84,6 +96,7 @@ def intensities(annual_metrics: pl.DataFrame, metrics: pl.DataFrame) -> dg.Outpu
         "training_runs": dg.AssetIn(key=[LAYER, "training_runs"]),
         "annual_metrics": dg.AssetIn(key=[LAYER, "annual_metrics"]),
         "grid_intensity": dg.AssetIn(key=["normalised", "grid_intensity"]),
+        "run_locations": dg.AssetIn(key=["normalised", "run_locations"]),
     },
     description=CLAIM_CHECKS.description,
     kinds={"polars"},
@@ -96,8 +109,11 @@ def claim_checks(
     training_runs: pl.DataFrame,
     annual_metrics: pl.DataFrame,
     grid_intensity: pl.DataFrame,
+    run_locations: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
-    frame = claims.claim_checks(figures, metrics, sources, entities, training_runs, annual_metrics, grid_intensity)
+    frame = claims.claim_checks(
+        figures, metrics, sources, entities, training_runs, annual_metrics, grid_intensity, run_locations
+    )
     by_kind = frame.group_by("kind", "status").len().sort("kind", "status")
     return dg.Output(
         frame,

@@ -17,6 +17,7 @@ from pipelines.lib.normalise import (
     normalise_factors,
     normalise_figures,
     normalise_metrics,
+    normalise_run_locations,
     normalise_sources,
 )
 from pipelines.lib.snapshots import RAW_TABLES
@@ -120,6 +121,24 @@ def factors(raw_factors: pl.DataFrame, figures: pl.DataFrame) -> dg.Output[pl.Da
 )
 def equivalences(raw_equivalences: pl.DataFrame, figures: pl.DataFrame) -> dg.Output[pl.DataFrame]:
     return _result(normalise_equivalences(raw_equivalences, figures), "equivalences")
+
+
+@dg.asset(
+    key=[LAYER, "run_locations"],
+    group_name=LAYER,
+    ins={
+        "raw_run_locations": dg.AssetIn(key=["raw", "run_locations"]),
+        "entities": dg.AssetIn(key=[LAYER, "entities"]),
+        "sources": dg.AssetIn(key=[LAYER, "sources"]),
+        "figures": dg.AssetIn(key=[LAYER, "figures"]),
+    },
+    description=PUBLISHED_TABLES["run_locations"].description,
+    kinds={"polars"},
+)
+def run_locations(
+    raw_run_locations: pl.DataFrame, entities: pl.DataFrame, sources: pl.DataFrame, figures: pl.DataFrame
+) -> dg.Output[pl.DataFrame]:
+    return _result(normalise_run_locations(raw_run_locations, entities, sources, figures), "run_locations")
 
 
 GRID_TABLES = {

@@ -26,6 +26,7 @@ TABLE_ASSETS = {
     "factors": ["normalised", "factors"],
     "equivalences": ["normalised", "equivalences"],
     "training_runs": ["derived", "training_runs"],
+    "run_locations": ["normalised", "run_locations"],
     "annual_metrics": ["derived", "annual_metrics"],
     "grid_measures": ["normalised", "grid_measures"],
     "grid": ["derived", "grid"],

@@ -24,6 +24,7 @@ RAW_DESCRIPTIONS = {
     "grid_cells": "sources/grid.yaml as written: the organisations and years of the grid (headline or not).",
     "gaps": "sources/gaps.yaml as written: the grid's cells no document fills, and why.",
     "equivalences": "sources/equivalences.yaml as written: human-scale references and their figures.",
+    "run_locations": "sources/run_locations.yaml as written: where training runs ran, as their documents say.",
 }
 
 

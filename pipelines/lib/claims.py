@@ -655,22 +655,29 @@ ZONE_YEARS_APART = 2
 ZONE_ALLOWANCE = 0.5
 
 
-def zone_intensity_pairs(figures: pl.DataFrame, entities: pl.DataFrame, grid_intensity: pl.DataFrame) -> pl.DataFrame:
-    """A location-based (or unstated) grid intensity a document states for a country against
-    the upstream snapshot's value for that zone and year, where the upstream gives a year
-    within ZONE_YEARS_APART of the figure's (kind cross_source; the explanation names the
-    snapshot row)."""
-    zones = entities.filter(pl.col("zone").is_not_null()).select(pl.col("entity").alias("subject"), "zone")
+def zone_intensity_pairs(
+    figures: pl.DataFrame, entities: pl.DataFrame, grid_intensity: pl.DataFrame, run_locations: pl.DataFrame
+) -> pl.DataFrame:
+    """A location-based (or unstated) grid intensity a document states for a country, or for a
+    training run whose document says where it ran (`run_locations`), against the upstream
+    snapshot's value for that zone and year, where the upstream gives a year within
+    ZONE_YEARS_APART of the figure's (kind cross_source; the explanation names the snapshot row)."""
     upstream = grid_intensity.filter(pl.col("year").is_not_null()).select(
         "zone", pl.col("year").alias("zone_year"), "co2e_kg_per_kwh", "snapshot", "upstream_file", "upstream_key"
     )
+    stated = figures.filter(
+        (pl.col("metric") == "grid_carbon_intensity")
+        & pl.col("accounting").is_in(["location_based", "unstated"])
+        & pl.col("period_start").is_not_null()
+    )
+    countries = stated.join(
+        entities.filter(pl.col("zone").is_not_null()).select(pl.col("entity").alias("subject"), "zone"), on="subject"
+    )
+    runs = stated.join(
+        run_locations.select(pl.col("model").alias("subject"), "source_id", "zone"), on=["subject", "source_id"]
+    )
     claims = (
-        figures.filter(
-            (pl.col("metric") == "grid_carbon_intensity")
-            & pl.col("accounting").is_in(["location_based", "unstated"])
-            & pl.col("period_start").is_not_null()
-        )
-        .join(zones, on="subject")
+        pl.concat([countries, runs])
         .with_columns(pl.col("period_end").dt.year().alias("year"), _figure_rounding().alias("rounding"))
         .join(upstream, on="zone")
         .filter((pl.col("zone_year") - pl.col("year")).abs() <= ZONE_YEARS_APART)
@@ -704,6 +711,7 @@ def claim_checks(
     training_runs: pl.DataFrame,
     annual: pl.DataFrame,
     grid_intensity: pl.DataFrame,
+    run_locations: pl.DataFrame,
 ) -> pl.DataFrame:
     """Every claim check the data can test, one row per check, ordered by kind then id."""
     members = series_figures(figures, metrics, sources)
@@ -715,7 +723,7 @@ def claim_checks(
         bottom_up_pairs(training_runs),
         reported_change_pairs(figures, members, sources),
         cross_source_pairs(figures, metrics, sources, series),
-        zone_intensity_pairs(figures, entities, grid_intensity),
+        zone_intensity_pairs(figures, entities, grid_intensity, run_locations),
     ]
     order = {kind: position for position, kind in enumerate(CLAIM_KINDS)}
     return (

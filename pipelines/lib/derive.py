@@ -78,7 +78,14 @@ TRAINING_RUN_COLUMNS = [
     "defaulted_inputs",
     "inputs",
     "inputs_with_alternatives",
+    "location",
+    "zone",
+    "carbon_intensity_origin",
+    "carbon_intensity_year",
+    "carbon_intensity_snapshot",
+    "carbon_intensity_upstream_key",
 ]
+INTENSITY_STEM = DEFAULTABLE_INPUTS["grid_carbon_intensity"]
 
 _BOUNDS = ("", "_low", "_high")
 
@@ -107,11 +114,19 @@ def _stem_factors(metrics: pl.DataFrame) -> dict[str, float]:
     return {stem: conversion_factor(units[stem], unit) for stem, unit in STEM_UNITS.items() if stem in units}
 
 
-def training_runs(figures: pl.DataFrame, metrics: pl.DataFrame, factors: pl.DataFrame | None = None) -> pl.DataFrame:
+def training_runs(
+    figures: pl.DataFrame,
+    metrics: pl.DataFrame,
+    factors: pl.DataFrame | None = None,
+    run_locations: pl.DataFrame | None = None,
+    grid_intensity: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """One row per (model, document) that gives accelerator-hours or a reported footprint.
 
     Inputs come from the run's own document; power falls back to the hardware's TDP
-    figure, and PUE, grid intensity, WUE and EWIF to the default `factors`.
+    figure; grid intensity to the zone's where the document says where the run ran
+    (`run_locations`, the upstream `grid_intensity` nearest the run's year); then PUE,
+    grid intensity, WUE and EWIF to the default `factors`.
     """
     inputs = run_inputs(metrics)
     scale = _stem_factors(metrics)
@@ -182,7 +197,19 @@ def training_runs(figures: pl.DataFrame, metrics: pl.DataFrame, factors: pl.Data
             for b in _BOUNDS
         ),
     )
+    runs = _zone_default(runs, run_locations, grid_intensity)
     runs = _apply_defaults(runs, factors)
+    gci = "_default_grid_carbon_intensity"
+    runs = runs.with_columns(
+        pl.when(pl.col("_zone_default")).then(pl.lit("grid_carbon_intensity")).otherwise(pl.col(gci)).alias(gci),
+        pl.when(pl.col("_zone_default"))
+        .then(pl.lit("zone_default"))
+        .when(pl.col(gci).is_not_null())
+        .then(pl.lit("default"))
+        .when(pl.col(f"{INTENSITY_STEM}_figure_id").is_not_null())
+        .then(pl.lit("document"))
+        .alias("carbon_intensity_origin"),
+    )
     to_mwh = conversion_factor("hour * W", "MWh")
     to_t = conversion_factor("MWh * kg/kWh", "t")
     to_m3 = conversion_factor("MWh * L/kWh", "m³")
@@ -249,6 +276,75 @@ def training_runs(figures: pl.DataFrame, metrics: pl.DataFrame, factors: pl.Data
     )
 
 
+def _computable() -> pl.Expr:
+    """Runs whose accelerator energy can be computed: elsewhere a default would feed nothing."""
+    return pl.col("accelerator_hours_low").is_not_null() & pl.col("power_per_accelerator_w_low").is_not_null()
+
+
+def _without(stem: str) -> pl.Expr:
+    """Runs whose document gives neither a value nor a range of this input."""
+    return pl.col(stem).is_null() & pl.col(f"{stem}_low").is_null() & pl.col(f"{stem}_high").is_null()
+
+
+def zone_intensities(run_locations: pl.DataFrame, grid_intensity: pl.DataFrame) -> pl.DataFrame:
+    """For each located run, its zone's grid intensity in the upstream snapshots: the row of the
+    year nearest the run's (the later of two as near), a dated row before an undated one."""
+    rows = grid_intensity.filter(pl.col("co2e_kg_per_kwh").is_not_null()).select(
+        "zone",
+        pl.col("year").alias("carbon_intensity_year"),
+        pl.col("co2e_kg_per_kwh").alias("_zone_intensity"),
+        pl.col("snapshot").alias("carbon_intensity_snapshot"),
+        pl.col("upstream_key").alias("carbon_intensity_upstream_key"),
+    )
+    return (
+        run_locations.select("model", "source_id", "location", "zone", pl.col("year").alias("_run_year"))
+        .join(rows, on="zone", how="left")
+        .sort(
+            pl.col("carbon_intensity_year").is_null(),
+            (pl.col("carbon_intensity_year") - pl.col("_run_year")).abs(),
+            pl.col("carbon_intensity_year"),
+            "carbon_intensity_snapshot",
+            descending=[False, False, True, False],
+            nulls_last=True,
+        )
+        .unique(["model", "source_id"], keep="first", maintain_order=True)
+        .drop("_run_year")
+    )
+
+
+def _zone_default(
+    runs: pl.DataFrame, run_locations: pl.DataFrame | None, grid_intensity: pl.DataFrame | None
+) -> pl.DataFrame:
+    """Grid intensity from the run's zone where its document says where it ran but gives no
+    intensity (and its energy can be computed); `_zone_default` marks each use, and the
+    carbon_intensity_* columns name the snapshot row."""
+    zone_columns = {
+        "location": pl.String,
+        "zone": pl.String,
+        "carbon_intensity_year": pl.Int32,
+        "_zone_intensity": pl.Float64,
+        "carbon_intensity_snapshot": pl.String,
+        "carbon_intensity_upstream_key": pl.String,
+    }
+    if run_locations is None or grid_intensity is None:
+        zones = pl.DataFrame(schema={"model": pl.String, "source_id": pl.String, **zone_columns})
+    else:
+        zones = zone_intensities(run_locations, grid_intensity)
+    runs = runs.join(zones, on=["source_id", "model"], how="left")
+    use = _computable() & _without(INTENSITY_STEM) & pl.col("_zone_intensity").is_not_null()
+    return runs.with_columns(
+        use.alias("_zone_default"),
+        *(
+            pl.when(use).then(pl.col("_zone_intensity")).otherwise(pl.col(column)).alias(column)
+            for column in (INTENSITY_STEM, f"{INTENSITY_STEM}_low", f"{INTENSITY_STEM}_high")
+        ),
+        *(
+            pl.when(use).then(pl.col(column)).alias(column)
+            for column in ("carbon_intensity_year", "carbon_intensity_snapshot", "carbon_intensity_upstream_key")
+        ),
+    )
+
+
 def _apply_defaults(runs: pl.DataFrame, factors: pl.DataFrame | None) -> pl.DataFrame:
     """Fill PUE, grid intensity, WUE and EWIF from the default factors where the run's
     document gives neither a value nor a range, and only for runs whose accelerator
@@ -260,10 +356,7 @@ def _apply_defaults(runs: pl.DataFrame, factors: pl.DataFrame | None) -> pl.Data
         if default is None:
             runs = runs.with_columns(pl.lit(None, dtype=pl.String).alias(f"_default_{name}"))
             continue
-        computable = pl.col("accelerator_hours_low").is_not_null() & pl.col("power_per_accelerator_w_low").is_not_null()
-        missing = (
-            computable & pl.col(stem).is_null() & pl.col(f"{stem}_low").is_null() & pl.col(f"{stem}_high").is_null()
-        )
+        missing = _computable() & _without(stem)
         runs = runs.with_columns(
             pl.when(missing).then(pl.lit(name)).alias(f"_default_{name}"),
             *(
@@ -279,8 +372,8 @@ def _apply_defaults(runs: pl.DataFrame, factors: pl.DataFrame | None) -> pl.Data
 
 
 def _inputs_column(inputs: dict[str, str]) -> pl.Expr:
-    """Which figure each input came from, and whether from the run's own document,
-    the hardware's TDP or a default factor."""
+    """Which figure each input came from, and whether from the run's own document, the
+    hardware's TDP, a default factor, or (grid intensity, no figure) its zone's snapshot row."""
     columns = {
         **{f"{stem}_figure_id": metric for metric, stem in inputs.items() if stem != POWER_STEM},
         "power_figure_id": "power_per_accelerator",
@@ -288,8 +381,18 @@ def _inputs_column(inputs: dict[str, str]) -> pl.Expr:
     }
     entries = []
     for column, name in columns.items():
+        present = pl.col(column).is_not_null()
         if name == "tdp":
             origin = pl.lit("hardware_tdp")
+        elif name == "grid_carbon_intensity":
+            present = present | pl.col("_zone_default")
+            origin = (
+                pl.when(pl.col("_zone_default"))
+                .then(pl.lit("zone_default"))
+                .when(pl.col(f"_default_{name}").is_not_null())
+                .then(pl.lit("default"))
+                .otherwise(pl.lit("document"))
+            )
         elif name in DEFAULTABLE_INPUTS:
             origin = (
                 pl.when(pl.col(f"_default_{name}").is_not_null()).then(pl.lit("default")).otherwise(pl.lit("document"))
@@ -297,7 +400,7 @@ def _inputs_column(inputs: dict[str, str]) -> pl.Expr:
         else:
             origin = pl.lit("document")
         entries.append(
-            pl.when(pl.col(column).is_not_null()).then(
+            pl.when(present).then(
                 pl.struct(pl.lit(name).alias("input"), pl.col(column).alias("figure_id"), origin.alias("origin"))
             )
         )

@@ -30,3 +30,17 @@ def entity_lookup(entities: pl.DataFrame, name: str = "entity", kind: str = "ent
 def entity_names(entities: pl.DataFrame) -> dict[str, str]:
     """key -> canonical entity, for published entities."""
     return dict(entity_lookup(entities).select("key", "entity").iter_rows())
+
+
+def entity_zones(entities: pl.DataFrame) -> pl.DataFrame:
+    """entity -> zone, for published entities: its own zone, else its parent's (a state is in
+    its country's zone), else its grandparent's."""
+    zones = entities.select("entity", "parent", "zone")
+    parents = zones.select(pl.col("entity").alias("parent"), pl.col("zone").alias("_up"), pl.col("parent").alias("_gp"))
+    grandparents = zones.select(pl.col("entity").alias("_gp"), pl.col("zone").alias("_up2"))
+    return (
+        zones.join(parents, on="parent", how="left")
+        .join(grandparents, on="_gp", how="left")
+        .select("entity", pl.coalesce("zone", "_up", "_up2").alias("zone"))
+        .drop_nulls("zone")
+    )

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.lib.entities import entity_lookup, name_key
+from pipelines.lib.entities import entity_lookup, entity_zones, name_key
 from pipelines.lib.errors import SourceError, SourceProblem
 from pipelines.lib.grid import normalise_grid
 from pipelines.lib.meaning import (
@@ -448,6 +448,80 @@ def normalise_equivalences(raw_equivalences: pl.DataFrame, figures: pl.DataFrame
     return Stage(stage.frame.select(columns), stage.problems)
 
 
+def normalise_run_locations(
+    raw: pl.DataFrame, entities: pl.DataFrame, sources: pl.DataFrame, figures: pl.DataFrame
+) -> Stage:
+    """Where each training run ran (sources/run_locations.yaml): the model and the place resolved
+    to entities, the place's zone, and the run's year (stated, else its document's year)."""
+    lookup = entity_lookup(entities)
+    located = (
+        raw.with_columns(name_key("model").alias("key"))
+        .join(lookup.rename({"entity": "model_entity", "entity_type": "model_type"}), on="key", how="left")
+        .with_columns(name_key("location").alias("key"))
+        .join(lookup.rename({"entity": "place", "entity_type": "place_type"}), on="key", how="left")
+        .join(entity_zones(entities).rename({"entity": "place"}), on="place", how="left")
+        .join(
+            sources.select(pl.col("source_id").alias("document"), pl.col("published").str.slice(0, 4).cast(pl.Int32)),
+            on="document",
+            how="left",
+        )
+    )
+    runs = figures.select(pl.col("subject").alias("model_entity"), pl.col("source_id").alias("document")).unique()
+    has_run = located.join(runs, on=["model_entity", "document"], how="semi")
+    label = pl.format("{} in {}", "model", "document")
+    problems: list[SourceProblem] = []
+    region = pl.col("place_type") == "region"
+    checks = [
+        ("model", pl.col("model_type") != "model", pl.format("'{}' is not a model entity", "model")),
+        ("document", pl.col("published").is_null(), pl.format("'{}' is not a document of sources/", "document")),
+        ("location", ~region, pl.format("'{}' is not a region entity", "location")),
+        (
+            "location",
+            region.fill_null(False) & pl.col("zone").is_null(),
+            pl.format("'{}' has no zone, nor has its parent", "location"),
+        ),
+    ]
+    for field_name, condition, message in checks:
+        problems += _problems(
+            located.filter(condition.fill_null(True)).with_columns(label.alias("run")),
+            field=field_name,
+            item="run",
+            kind="run location",
+            message=message,
+        )
+    known = located.filter(pl.col("model_type") == "model", pl.col("published").is_not_null())
+    problems += _problems(
+        known.join(has_run, on=["model_entity", "document"], how="anti").with_columns(label.alias("run")),
+        field="model",
+        item="run",
+        kind="run location",
+        message=pl.format("'{}' gives no figure of {}", "document", "model_entity"),
+    )
+    problems += _problems(
+        located.filter(pl.struct("model_entity", "document").is_duplicated()).with_columns(label.alias("run")),
+        field="model",
+        item="run",
+        kind="run location",
+        message=pl.lit("is located twice for this document"),
+    )
+    frame = (
+        has_run.filter(pl.col("zone").is_not_null())
+        .select(
+            pl.col("model_entity").alias("model"),
+            pl.col("document").alias("source_id"),
+            pl.col("place").alias("location"),
+            "zone",
+            pl.coalesce("year", "published").alias("year"),
+            pl.col("year").is_not_null().alias("year_stated"),
+            "locator",
+            "quote",
+        )
+        .unique(["model", "source_id"], keep="first", maintain_order=True)
+        .sort("model", "source_id")
+    )
+    return Stage(frame, problems)
+
+
 def normalise_all(raw: dict[str, pl.DataFrame]) -> tuple[dict[str, pl.DataFrame], list[SourceProblem]]:
     """Every normalised table from the raw frames, and every problem found."""
     metrics = normalise_metrics(raw["metrics"])
@@ -463,6 +537,7 @@ def normalise_all(raw: dict[str, pl.DataFrame]) -> tuple[dict[str, pl.DataFrame]
         "figures": figures,
         "factors": normalise_factors(raw["factors"], figures.frame),
         "equivalences": normalise_equivalences(raw["equivalences"], figures.frame),
+        "run_locations": normalise_run_locations(raw["run_locations"], entities.frame, sources.frame, figures.frame),
     }
     problems = vocabulary_problems + grid_problems + [p for stage in stages.values() for p in stage.problems]
     return {**{name: stage.frame for name, stage in stages.items()}, **vocabularies, **grid}, problems

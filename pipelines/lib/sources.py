@@ -20,17 +20,17 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from pipelines.lib.errors import SourceProblem, visible
+from pipelines.lib.figures import RAW_FIGURE_SCHEMA, DocumentFigures, check_figures
 from schemas.inputs import (
     DimensionValueIn,
     DocumentHeader,
-    DocumentIn,
     EntityIn,
     EquivalenceIn,
     FactorIn,
-    FigureIn,
     GapIn,
     GridIn,
     MetricIn,
+    RunLocationIn,
 )
 
 METRICS_FILE = "metrics.yaml"
@@ -46,7 +46,8 @@ GRID_FILE = "grid.yaml"  # optional: the headline grid
 GAPS_FILE = "gaps.yaml"  # optional: its cells that no document fills
 FACTORS_FILE = "factors.yaml"  # optional
 EQUIVALENCES_FILE = "equivalences.yaml"  # optional
-OPTIONAL_FILES = {FACTORS_FILE, EQUIVALENCES_FILE, GRID_FILE, GAPS_FILE}
+RUN_LOCATIONS_FILE = "run_locations.yaml"  # optional: where training runs ran
+OPTIONAL_FILES = {FACTORS_FILE, EQUIVALENCES_FILE, GRID_FILE, GAPS_FILE, RUN_LOCATIONS_FILE}
 DOCUMENTS_DIR = "documents"
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -211,10 +212,11 @@ def _validate_list(
     return items, problems
 
 
-def _validate_document(data: dict[str, Any], display: str, stem: str) -> tuple[DocumentIn, list[SourceProblem]]:
-    """Check a document's keys, then each figure on its own, so that one bad figure
-    does not hide the problems of the others. Returns the document with its valid
-    figures and every problem."""
+def _validate_document(
+    data: dict[str, Any], display: str, stem: str
+) -> tuple[DocumentHeader, list[Any], list[SourceProblem]]:
+    """Check a document's own keys; its figures are returned as parsed, to be checked
+    together with those of other documents (`figures.check_figures`)."""
     problems = []
     header: DocumentHeader | None = None
     try:
@@ -235,55 +237,12 @@ def _validate_document(data: dict[str, Any], display: str, stem: str) -> tuple[D
             )
         )
         raw_figures = []
-    figures: list[FigureIn] = []
-    seen: set[str] = set()
-    for index, raw in enumerate(raw_figures):
-        # A figure is named by its id when it has one that is text, else by its position.
-        label = raw["id"] if isinstance(raw, dict) and isinstance(raw.get("id"), str) and raw["id"] else f"#{index + 1}"
-        if not isinstance(raw, dict):
-            problems.append(SourceProblem(display, label, None, "must be a mapping of figure keys"))
-            continue
-        try:
-            figure = FigureIn.model_validate(raw)
-        except ValidationError as exc:
-            problems.extend(_validation_problems(exc, display, label))
-            continue
-        if figure.id in seen:
-            problems.append(SourceProblem(display, figure.id, "id", "is used by another figure in this document"))
-            continue
-        seen.add(figure.id)
-        problems.extend(SourceProblem(display, figure.id, name, message) for name, message in figure_problems(figure))
-        figures.append(figure)
-    ids = {str(raw.get("id")) for raw in raw_figures if isinstance(raw, dict)}
-    for figure in figures:
-        if figure.equals is not None and figure.equals not in ids:
-            problems.append(
-                SourceProblem(display, figure.id, "equals", f"'{figure.equals}' is not a figure of this document")
-            )
     if header is None:
-        # Keep the valid figures under the file's name so that checks across files
-        # still report their problems; the build stops on the header's problems anyway.
-        keys = {name: None for name in DocumentHeader.model_fields} | {"id": stem, "cites": [], "figures": figures}
-        return DocumentIn.model_construct(**keys), problems
-    return DocumentIn.model_construct(**{**header.model_dump(exclude={"figures"}), "figures": figures}), problems
-
-
-def figure_problems(figure: FigureIn) -> list[tuple[str, str]]:
-    """(field, message) for a figure whose keys do not fit together."""
-    problems = []
-    if figure.value is None and (figure.low is None or figure.high is None):
-        problems.append(("value", "is required unless both low and high are given"))
-    if figure.low is not None and figure.high is not None and float(figure.low) > float(figure.high):
-        problems.append(("low", f"{figure.low} is greater than high ({figure.high})"))
-    if figure.value is not None:
-        value = float(figure.value)
-        if figure.low is not None and value < float(figure.low):
-            problems.append(("value", f"{figure.value} is below low ({figure.low})"))
-        if figure.high is not None and value > float(figure.high):
-            problems.append(("value", f"{figure.value} is above high ({figure.high})"))
-    if figure.equals == figure.id:
-        problems.append(("equals", "names the figure itself"))
-    return problems
+        # Keep the figures under the file's name so that checks across files still report
+        # their problems; the build stops on the header's problems anyway.
+        keys = {name: None for name in DocumentHeader.model_fields} | {"id": stem, "cites": [], "figures": []}
+        return DocumentHeader.model_construct(**keys), raw_figures, problems
+    return header.model_copy(update={"figures": []}), raw_figures, problems
 
 
 @dataclass
@@ -292,9 +251,11 @@ class LoadedSources:
 
     metrics: list[MetricIn] = field(default_factory=list)
     entities: list[EntityIn] = field(default_factory=list)
-    documents: list[tuple[str, DocumentIn]] = field(default_factory=list)  # (display path, document)
+    documents: list[tuple[str, DocumentHeader]] = field(default_factory=list)  # (display path, document)
+    figures: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=RAW_FIGURE_SCHEMA))  # the valid figures
     factors: list[FactorIn] = field(default_factory=list)
     equivalences: list[EquivalenceIn] = field(default_factory=list)
+    run_locations: list[RunLocationIn] = field(default_factory=list)
     dimensions: dict[str, list[DimensionValueIn]] = field(default_factory=dict)  # figure key -> its values
     grid: GridIn | None = None
     gaps: list[GapIn] = field(default_factory=list)
@@ -305,6 +266,7 @@ class LoadedSources:
     entities_file: str = ENTITIES_FILE
     factors_file: str = FACTORS_FILE
     equivalences_file: str = EQUIVALENCES_FILE
+    run_locations_file: str = RUN_LOCATIONS_FILE
     problems: list[SourceProblem] = field(default_factory=list)
 
 
@@ -346,6 +308,7 @@ def _read_tree(root: Path) -> LoadedSources:
         entities_file=display(root / ENTITIES_FILE),
         factors_file=display(root / FACTORS_FILE),
         equivalences_file=display(root / EQUIVALENCES_FILE),
+        run_locations_file=display(root / RUN_LOCATIONS_FILE),
         dimension_files={key: display(root / name) for key, name in DIMENSION_FILES.items()},
         grid_file=display(root / GRID_FILE),
         gaps_file=display(root / GAPS_FILE),
@@ -355,6 +318,7 @@ def _read_tree(root: Path) -> LoadedSources:
         (ENTITIES_FILE, EntityIn, "name", "entity", loaded.entities),
         (FACTORS_FILE, FactorIn, "factor", "factor", loaded.factors),
         (EQUIVALENCES_FILE, EquivalenceIn, "equivalence", "equivalence", loaded.equivalences),
+        (RUN_LOCATIONS_FILE, RunLocationIn, "model", "run location", loaded.run_locations),
     ]
     for key, name in DIMENSION_FILES.items():
         vocabularies.append((name, DimensionValueIn, "id", key, loaded.dimensions.setdefault(key, [])))
@@ -397,51 +361,50 @@ def _read_tree(root: Path) -> LoadedSources:
             )
             continue
         readable.append((path, display(path)))
-    for document, problems in _load_documents(readable):
+    frames = []
+    for documents, figures, problems in _load_documents(readable):
+        loaded.documents.extend(documents)
+        frames.append(figures)
         loaded.problems.extend(problems)
-        if document is not None:
-            loaded.documents.append(document)
+    if frames:
+        loaded.figures = pl.concat(frames)
     return loaded
-
-
-def _load_document(path: Path, display: str) -> tuple[tuple[str, DocumentIn] | None, list[SourceProblem]]:
-    data, problems = read_yaml(path, display)
-    if problems:
-        return None, problems
-    if not isinstance(data, dict):
-        return None, [SourceProblem(display, None, None, "must be a YAML mapping of document keys")]
-    document, problems = _validate_document(data, display, path.stem)
-    return (display, document), problems
 
 
 def _load_chunk(
     chunk: list[tuple[Path, str]],
-) -> list[tuple[tuple[str, DocumentIn] | None, list[SourceProblem]]]:
-    return [_load_document(path, display) for path, display in chunk]
+) -> tuple[list[tuple[str, DocumentHeader]], pl.DataFrame, list[SourceProblem]]:
+    """Documents read and their headers checked one by one, then their figures together."""
+    documents, figures, problems = [], [], []
+    for path, display in chunk:
+        data, found = read_yaml(path, display)
+        if not found and not isinstance(data, dict):
+            found = [SourceProblem(display, None, None, "must be a YAML mapping of document keys")]
+        problems.extend(found)
+        if found:
+            continue
+        header, raw_figures, found = _validate_document(data, display, path.stem)
+        problems.extend(found)
+        documents.append((display, header))
+        figures.append(DocumentFigures(display, header.id, raw_figures))
+    frame, found = check_figures(figures)
+    return documents, frame, problems + found
 
 
 def _load_documents(
     readable: list[tuple[Path, str]],
-) -> Iterable[tuple[tuple[str, DocumentIn] | None, list[SourceProblem]]]:
-    """Each document read and checked, in order; over several processes when the tree is
-    large enough to repay starting them (parsing and validating is pure Python)."""
+) -> list[tuple[list[tuple[str, DocumentHeader]], pl.DataFrame, list[SourceProblem]]]:
+    """The documents read and checked, in order, a chunk of files at a time; over several
+    processes when the tree is large enough to repay starting them (parsing is pure Python)."""
     workers = min(os.cpu_count() or 1, MAX_LOAD_WORKERS)
     size = sum(path.stat().st_size for path, _ in readable if path.is_file() and not path.is_symlink())
     if workers < 2 or size < PARALLEL_LOAD_BYTES:
-        return _load_chunk(readable)
+        return [_load_chunk(readable)]
     chunks = [readable[start : start + LOAD_CHUNK_FILES] for start in range(0, len(readable), LOAD_CHUNK_FILES)]
     # spawn, not fork: the parent may already run polars' and DuckDB's threads.
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return [result for chunk in pool.map(_load_chunk, chunks) for result in chunk]
-
-
-RAW_FIGURE_COLUMNS = [
-    "file",
-    "source_id",
-    "figure_order",
-    *FigureIn.model_fields,
-]
+        return list(pool.map(_load_chunk, chunks))
 
 
 RAW_METRIC_SCHEMA = {
@@ -517,24 +480,13 @@ def raw_frames(loaded: LoadedSources) -> dict[str, pl.DataFrame]:
         },
     )
     document_schema: dict[str, Any] = {"file": pl.String}
-    for name in DocumentIn.model_fields:
+    for name in DocumentHeader.model_fields:
         if name == "figures":
             continue
         document_schema[name] = pl.List(pl.String) if name in {"authors", "cites"} else pl.String
     documents = pl.DataFrame(
         [{"file": file, **document.model_dump(exclude={"figures"})} for file, document in loaded.documents],
         schema=document_schema,
-    )
-    # Column by column from the models' attributes: at a million figures, a dict per row costs seconds.
-    every_figure = [figure for _, document in loaded.documents for figure in document.figures]
-    columns: dict[str, list[Any]] = {
-        "file": [file for file, document in loaded.documents for _ in document.figures],
-        "source_id": [document.id for _, document in loaded.documents for _ in document.figures],
-        "figure_order": [order for _, document in loaded.documents for order in range(len(document.figures))],
-        **{name: [getattr(figure, name) for figure in every_figure] for name in FigureIn.model_fields},
-    }
-    figures = pl.DataFrame(
-        columns, schema={name: (pl.Int64 if name == "figure_order" else pl.String) for name in RAW_FIGURE_COLUMNS}
     )
     factors = pl.DataFrame(
         [{"file": loaded.factors_file, **factor.model_dump()} for factor in loaded.factors],
@@ -543,6 +495,18 @@ def raw_frames(loaded: LoadedSources) -> dict[str, pl.DataFrame]:
     equivalences = pl.DataFrame(
         [{"file": loaded.equivalences_file, **item.model_dump()} for item in loaded.equivalences],
         schema={"file": pl.String, "equivalence": pl.String, "description": pl.String, "figure": pl.String},
+    )
+    run_locations = pl.DataFrame(
+        [{"file": loaded.run_locations_file, **item.model_dump()} for item in loaded.run_locations],
+        schema={
+            "file": pl.String,
+            "model": pl.String,
+            "document": pl.String,
+            "location": pl.String,
+            "year": pl.Int32,
+            "locator": pl.String,
+            "quote": pl.String,
+        },
     )
     grid = loaded.grid
     grid_measures = pl.DataFrame(
@@ -602,7 +566,8 @@ def raw_frames(loaded: LoadedSources) -> dict[str, pl.DataFrame]:
         "gaps": gaps,
         "entities": entities,
         "documents": documents,
-        "figures": figures,
+        "figures": loaded.figures,
         "factors": factors,
         "equivalences": equivalences,
+        "run_locations": run_locations,
     }

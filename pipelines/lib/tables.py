@@ -18,10 +18,19 @@ def derived_tables(normalised: dict[str, pl.DataFrame], upstream: dict[str, pl.D
     ones users see, the derived ones (`figures` carrying its check status), and the tables made
     from upstream snapshots (pipelines.lib.upstream.snapshot_tables)."""
     figures, metrics = normalised["figures"], normalised["metrics"]
-    runs = training_runs(figures, metrics, normalised["factors"])
+    runs = training_runs(
+        figures, metrics, normalised["factors"], normalised["run_locations"], upstream["grid_intensity"]
+    )
     annual = annual_metrics(figures, metrics, normalised["sources"])
     checks = claim_checks(
-        figures, metrics, normalised["sources"], normalised["entities"], runs, annual, upstream["grid_intensity"]
+        figures,
+        metrics,
+        normalised["sources"],
+        normalised["entities"],
+        runs,
+        annual,
+        upstream["grid_intensity"],
+        normalised["run_locations"],
     )
     grid = grid_table(annual, normalised["grid_measures"], normalised["sources"], normalised["entities"])
     tables = {

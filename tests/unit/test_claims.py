@@ -31,7 +31,9 @@ def all_checks(tree: Path) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
     runs = training_runs(figures, metrics, tables["factors"])
     annual = annual_metrics(figures, metrics, tables["sources"])
     intensity = snapshot_tables(tree, tables["entities"])[0]["grid_intensity"]
-    return tables, claim_checks(figures, metrics, tables["sources"], tables["entities"], runs, annual, intensity)
+    return tables, claim_checks(
+        figures, metrics, tables["sources"], tables["entities"], runs, annual, intensity, tables["run_locations"]
+    )
 
 
 def checks(tree: Path, kind: str) -> dict[str, dict]:
@@ -418,7 +420,19 @@ def test_a_countrys_stated_grid_intensity_is_checked_against_the_snapshot_zone(s
             figure(id="fr", subject="France", value="32", period="2023", **intensity),  # direct emissions only
             figure(id="us", subject="United States", value="390", period="2022", **intensity),
             figure(id="us-old", subject="United States", value="673", period="1996", **intensity),  # no year near
+            # a training run's, located in Texas (a state of the United States) by run_locations.yaml
+            figure(
+                id="run",
+                subject="GPT-4",
+                value="0.43",
+                period="2022-06",
+                **{**intensity, "boundary": "unknown", "unit": "kg/kWh"},
+            ),
+            figure(id="run-hours", subject="GPT-4", metric="accelerator_hours", value="1000", unit="hour"),
         ],
+    )
+    (source_tree / "run_locations.yaml").write_text(
+        "- {model: GPT-4, document: test-doc, location: Texas, locator: p. 1, quote: in Texas}\n", encoding="utf-8"
     )
     found = checks(source_tree, "cross_source")
     # global_energy_mix.json: FRA 2023 56.039 g/kWh, USA 2023 369.473 g/kWh
@@ -431,3 +445,7 @@ def test_a_countrys_stated_grid_intensity_is_checked_against_the_snapshot_zone(s
     assert united_states["relative_error"] == pytest.approx((0.390 - 0.369473) / 0.369473)
     assert united_states["status"] == "consistent"
     assert not any(key.startswith("test-doc/us-old") for key in found)
+    run = found["test-doc/run|codecarbon:USA"]
+    assert run["relative_error"] == pytest.approx((0.43 - 0.369473) / 0.369473)  # 0.16
+    assert run["status"] == "consistent"
+    assert "GPT-4 grid intensity 2022" in run["explanation"]

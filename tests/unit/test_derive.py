@@ -35,7 +35,9 @@ def checks_of(tree: Path) -> pl.DataFrame:
     runs = training_runs(t["figures"], t["metrics"])
     annual = annual_metrics(t["figures"], t["metrics"], t["sources"])
     intensity = snapshot_tables(tree, t["entities"])[0]["grid_intensity"]
-    checks = claim_checks(t["figures"], t["metrics"], t["sources"], t["entities"], runs, annual, intensity)
+    checks = claim_checks(
+        t["figures"], t["metrics"], t["sources"], t["entities"], runs, annual, intensity, t["run_locations"]
+    )
     return checks.filter(pl.col("check_id").str.contains("test-doc"))
 
 
@@ -242,3 +244,88 @@ def test_a_power_that_includes_the_overhead_is_not_multiplied_by_pue_again(sourc
     assert run["co2e_t"] == pytest.approx(hours * 700 / 1e6 * 0.429)
     # On-site water is per unit of IT energy: the facility's energy ÷ the document's PUE 1.1.
     assert run["water_onsite_m3"] == pytest.approx(hours * 700 / 1e6 / 1.1 * 0.5)
+
+
+def _located_run(source_tree: Path, location: str, year: int | None) -> dict[str, pl.DataFrame]:
+    """test-doc's GPT-4 run without a grid intensity, located by run_locations.yaml, with a
+    world default factor of 480 g/kWh."""
+    write_document(source_tree, run_figures()[:3])
+    write_document(
+        source_tree,
+        [
+            figure(id="pue", subject="World", metric="pue", value="1.5", unit="dimensionless"),
+            figure(id="ci", subject="World", metric="grid_carbon_intensity", value="480", unit="g/kWh"),
+        ],
+        id="defaults-doc",
+    )
+    (source_tree / "factors.yaml").write_text(
+        "- factor: pue\n  figure: defaults-doc/pue\n  reason: test\n"
+        "- factor: grid_carbon_intensity\n  figure: defaults-doc/ci\n  reason: test\n",
+        encoding="utf-8",
+    )
+    stated = f"  year: {year}\n" if year is not None else ""
+    (source_tree / "run_locations.yaml").write_text(
+        f"- model: gpt-4\n  document: test-doc\n  location: {location}\n{stated}"
+        "  locator: p. 3\n  quote: trained on a cluster in the test country\n",
+        encoding="utf-8",
+    )
+    tables, problems = normalise_all(raw_frames(load_sources(source_tree)))
+    assert problems == []
+    return tables
+
+
+# Two snapshots' rows for France and one for the United States, as grid_intensity publishes them.
+ZONE_ROWS = pl.DataFrame(
+    {
+        "zone": ["FRA", "FRA", "FRA", "USA"],
+        "year": [2019, 2023, None, 2022],
+        "co2e_kg_per_kwh": [0.05, 0.056, 0.06, 0.4],
+        "snapshot": ["codecarbon", "codecarbon", "ecologits", "codecarbon"],
+        "upstream_key": ["FRA-2019", "FRA-2023", "FRA", "USA"],
+    },
+    schema_overrides={"year": pl.Int32},
+)
+
+
+def test_a_located_run_takes_its_zones_intensity_of_the_nearest_year(source_tree: Path) -> None:
+    tables = _located_run(source_tree, "France", 2022)
+    location = tables["run_locations"].row(0, named=True)
+    assert (location["model"], location["zone"], location["year"], location["year_stated"]) == (
+        "GPT-4", "FRA", 2022, True,
+    )  # fmt: skip
+    runs = training_runs(tables["figures"], tables["metrics"], tables["factors"], tables["run_locations"], ZONE_ROWS)
+    run = runs.filter(source_id="test-doc").row(0, named=True)
+    # 72 MWh at the accelerators × PUE 1.5 (default) = 108 MWh; France's 2023 row (one year from
+    # 2022, nearer than 2019's three; a dated row before the undated one) is 0.056 kg/kWh:
+    # 108 MWh × 0.056 t/MWh = 6.048 t, not the world default's 51.84 t.
+    assert run["carbon_intensity_kg_per_kwh"] == pytest.approx(0.056)
+    assert run["co2e_t"] == pytest.approx(6.048)
+    assert (run["location"], run["zone"], run["carbon_intensity_origin"]) == ("France", "FRA", "zone_default")
+    assert (run["carbon_intensity_year"], run["carbon_intensity_snapshot"], run["carbon_intensity_upstream_key"]) == (
+        2023, "codecarbon", "FRA-2023",
+    )  # fmt: skip
+    assert run["defaulted_inputs"] == ["pue", "grid_carbon_intensity"]
+    assert {"input": "grid_carbon_intensity", "figure_id": None, "origin": "zone_default"} in run["inputs"]
+
+
+def test_a_run_located_where_no_snapshot_has_a_row_takes_the_world_default(source_tree: Path) -> None:
+    tables = _located_run(source_tree, "Taiwan", None)
+    assert tables["run_locations"]["year"].to_list() == [2024]  # the document's year: it states none
+    runs = training_runs(tables["figures"], tables["metrics"], tables["factors"], tables["run_locations"], ZONE_ROWS)
+    run = runs.filter(source_id="test-doc").row(0, named=True)
+    assert run["co2e_t"] == pytest.approx(51.84)
+    assert (run["location"], run["zone"], run["carbon_intensity_origin"]) == ("Taiwan", "TWN", "default")
+    assert run["carbon_intensity_year"] is None
+    assert {"input": "grid_carbon_intensity", "figure_id": "defaults-doc/ci", "origin": "default"} in run["inputs"]
+
+
+def test_a_runs_own_intensity_wins_over_its_zone(source_tree: Path) -> None:
+    write_document(source_tree, run_figures())
+    (source_tree / "run_locations.yaml").write_text(
+        "- {model: GPT-4, document: test-doc, location: France, locator: p. 3, quote: in France}\n", encoding="utf-8"
+    )
+    tables = tables_of(source_tree)
+    runs = training_runs(tables["figures"], tables["metrics"], None, tables["run_locations"], ZONE_ROWS)
+    run = runs.filter(source_id="test-doc").row(0, named=True)
+    assert run["carbon_intensity_kg_per_kwh"] == pytest.approx(0.429)
+    assert (run["zone"], run["carbon_intensity_origin"], run["carbon_intensity_snapshot"]) == ("FRA", "document", None)

@@ -106,3 +106,30 @@ def test_equals_through_a_physical_equivalence_is_accepted(source_tree: Path) ->
         [figure(), figure(id="f2", metric="water_heated_to_boiling", value="20", unit="万立方米", equals="f1")],
     )
     assert check_source_tree(source_tree) == []
+
+
+@pytest.mark.parametrize(
+    ("entry", "field", "message"),
+    [
+        ("{model: GPT-4, document: test-doc, location: Atlantis}", "location", "'Atlantis' is not a region entity"),
+        (
+            "{model: GPT-4, document: test-doc, location: Europe}",
+            "location",
+            "'Europe' has no zone, nor has its parent",
+        ),
+        ("{model: Google, document: test-doc, location: France}", "model", "'Google' is not a model entity"),
+        ("{model: GPT-4, document: no-such-doc, location: France}", "document", "'no-such-doc' is not a document"),
+        ("{model: GPT-3, document: test-doc, location: France}", "model", "'test-doc' gives no figure of GPT-3"),
+    ],
+)
+def test_a_bad_run_location_names_the_file_the_run_and_the_field(
+    source_tree: Path, entry: str, field: str, message: str
+) -> None:
+    write_document(source_tree, [figure()])
+    (source_tree / "run_locations.yaml").write_text(f"- {{locator: p. 1, quote: here, {entry[1:]}\n", encoding="utf-8")
+    problems = [p for p in check_source_tree(source_tree) if p.item_kind == "run location"]
+    assert len(problems) == 1, problems
+    problem = problems[0]
+    assert problem.file == "sources/run_locations.yaml" and problem.field == field
+    assert problem.item is not None and problem.item.endswith(" in " + entry.split("document: ")[1].split(",")[0])
+    assert message in problem.message
