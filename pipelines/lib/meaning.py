@@ -410,11 +410,55 @@ def stands_in(number: str, tokens: set[float]) -> bool:
     return any(abs(token - value) <= 1e-9 * max(1.0, value) for token in tokens)
 
 
+# The plain numbers of an ASCII quote, found by polars over every quote at once: a number
+# (with thousands commas, a decimal part, an exponent) that neither a digit nor a separator
+# touches. Each is one of number_tokens' tokens, so a figure's number found among them stands
+# in its quote; the numbers not found are looked for by number_tokens, one quote at a time.
+# An exponent's sign is first written e (plus) or e~ (minus), then every character but digits,
+# separators and those is doubled into two spaces, so that a space one match takes as its end
+# is not the one the next match needs as its start.
+_PLAIN_NUMBER = r"(?:^| )(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?(?:e~?[0-9]+)?[.,]?(?: |$)"
+
+
+def _plain_numbers() -> pl.Expr:
+    return (
+        pl.col("quote")
+        .str.replace_all("~", " ", literal=True)
+        .str.replace_all(r"([0-9])[eE]\+?([0-9])", "${1}e${2}")
+        .str.replace_all(r"([0-9])[eE]-([0-9])", "${1}e~${2}")
+        .str.replace_all(r"[^0-9.,e~]", "  ")
+        .str.extract_all(_PLAIN_NUMBER)
+        .list.eval(
+            pl.element()
+            .str.strip_chars(" .,")
+            .str.replace_all(",", "", literal=True)
+            .str.replace("~", "-", literal=True)
+            .cast(pl.Float64, strict=False)
+        )
+    )
+
+
+# Besides ASCII, characters that Unicode normalisation (NFKC, which number_tokens applies)
+# leaves as they are or turns into a space: Han characters, CJK punctuation (not the full-width
+# forms, which become ASCII digits and commas), dashes, curly quotes, the multiplication sign.
+_UNCHANGED = r"\x00-\x7F\p{Han}\x{3000}-\x{303F}\x{2013}\x{2014}\x{2018}-\x{201D}\x{B0}\x{B7}\x{D7}"
+
+
+def _stands_plainly(number: str) -> pl.Expr:
+    """Whether a figure's number (as written) is one of its quote's plain numbers, in a quote
+    that normalisation does not change."""
+    plain_quote = ~pl.col("quote").str.contains(f"[^{_UNCHANGED}]")
+    return pl.col(number).is_null() | (
+        plain_quote & _plain_numbers().list.contains(pl.col(number).cast(pl.Float64).abs())
+    )
+
+
 def quote_problems(figures: pl.DataFrame) -> list[SourceProblem]:
     """Each number a figure gives (value, low, high, as written) must stand in its quote as a
     token, so that the quote shows where the number comes from."""
     problems = []
     rows = figures.filter(pl.col("quote").is_not_null()).select("file", "id", "quote", "value", "low", "high")
+    rows = rows.filter(~pl.all_horizontal(_stands_plainly(name) for name in ("value", "low", "high")))
     for file, figure, quote, *numbers in rows.iter_rows():
         tokens = number_tokens(quote)
         for name, number in zip(("value", "low", "high"), numbers, strict=True):

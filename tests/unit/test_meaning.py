@@ -7,10 +7,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipelines.cli import main
-from pipelines.lib.meaning import number_tokens, stands_in
+from pipelines.lib.meaning import number_tokens, quote_problems, stands_in
 from pipelines.lib.normalise import normalise_all, review_source_tree
 from pipelines.lib.sources import load_sources, raw_frames
 from tests.conftest import figure, write_document
@@ -166,3 +169,38 @@ def test_the_meaning_is_published_in_columns(source_tree: Path) -> None:
     )  # fmt: skip
     assert (up["baseline_start"], up["baseline_end"]) == (date(2019, 7, 1), date(2020, 6, 30))
     assert up["reference_figure_id"] == "test-doc/use"
+
+
+# Quotes made of what numbers are written with and what may touch them: digits, separators,
+# exponents, signs, magnitudes, Han numerals, full-width and superscript forms that
+# normalisation turns into ASCII, and the characters the columnar search lets through.
+QUOTE_PARTS = st.sampled_from(
+    ["0", "1", "2", "5", "9", "13", "2379", "1,000", "12,307", ".", ",", " ", "e", "E", "+", "-", "~", "e+06", "e-3",
+     "万", "亿", "三", "一个半", "，", "２", "²", "…", "–", "×", " million", " billion", "half", "twice", "%", "|",
+     "\n", "x", "　"]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.lists(QUOTE_PARTS, max_size=12).map("".join), st.sampled_from(
+        ["0", "1", "2", "5", "13", "1000", "2379", "0.5", "50", "12307", "2379.0", "6031660", "0.001", "20000"]
+    )), min_size=1, max_size=20)
+)  # fmt: skip
+def test_the_columnar_quote_check_agrees_with_number_tokens(cases: list[tuple[str, str]]) -> None:
+    """quote_problems finds most numbers with polars over all quotes at once and looks for the
+    rest with number_tokens: its answer must be number_tokens' answer for every figure."""
+    frame = pl.DataFrame(
+        {
+            "file": ["f"] * len(cases),
+            "id": [str(i) for i in range(len(cases))],
+            "quote": [quote for quote, _ in cases],
+            "value": [number for _, number in cases],
+            "low": [None] * len(cases),
+            "high": [None] * len(cases),
+        },
+        schema_overrides={"low": pl.String, "high": pl.String},
+    )
+    refused = {problem.item for problem in quote_problems(frame)}
+    expected = {str(i) for i, (quote, number) in enumerate(cases) if not stands_in(number, number_tokens(quote))}
+    assert refused == expected
