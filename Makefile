@@ -20,7 +20,7 @@ export UV_PYTHON_DOWNLOADS := never
 # The Dagster instance the build records its runs in and `make ui` shows.
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 
-.PHONY: build test release charts check snapshot ui sql lock lint format docs bench clean
+.PHONY: build test release site charts check snapshot ui sql lock lint format docs bench clean
 
 $(UV_STAMP):
 	@test -x .uv/bin/python || $(PYTHON) -m venv .uv
@@ -42,6 +42,10 @@ test: $(STAMP) lint
 ## release: build, then write warehouse/releases/<version>/ (VERSION=vYYYY.MM.DD to choose)
 release: $(STAMP)
 	$(BIN)/ai-footprints release $(if $(VERSION),--version $(VERSION))
+
+## site: the static website of the built warehouse, in warehouse/site/ (open warehouse/site/index.html)
+site: $(STAMP)
+	$(BIN)/ai-footprints site --warehouse $(WAREHOUSE)
 
 ## charts: build, then refresh the committed copies of the charts in docs/charts/
 charts: build

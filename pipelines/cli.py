@@ -25,6 +25,7 @@ EXAMPLES = """examples:
   ai-footprints query --format csv "select * from training_runs" > runs.csv
   ai-footprints show nqfzw-2025-ai-energy-limit-2/google-dc-water-2023
   ai-footprints sources
+  ai-footprints site                       write the website of the built warehouse to warehouse/site/
   ai-footprints snapshot codecarbon        fetch codecarbon's pinned wheel again and rewrite its checksums
   ai-footprints snapshot ml-energy-leaderboard --from ~/src/leaderboard   files of the pinned commit of a clone
 """
@@ -72,6 +73,22 @@ def _build(arguments: argparse.Namespace, release_config: dict[str, str] | None 
     return run_build(
         arguments.sources, arguments.warehouse, release_config, arguments.executor, arguments.duckdb or None
     )
+
+
+def _site(warehouse: Path) -> int:
+    from pipelines.lib.publish import PublishError
+    from pipelines.lib.site import build_site
+
+    try:
+        summary = build_site(warehouse)
+    except PublishError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"wrote {summary.pages} pages ({summary.files} files, {summary.bytes / 1e6:.1f} MB) to {summary.path} "
+        f"in {summary.seconds:.1f} s; open {summary.path / 'index.html'}"
+    )
+    return 0
 
 
 def _read(arguments: argparse.Namespace) -> int:
@@ -131,6 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     show_command.add_argument("--warehouse", type=Path, default=DEFAULT_WAREHOUSE, help="warehouse root")
     sources_command = commands.add_parser("sources", help="the documents with their figure counts")
     sources_command.add_argument("--warehouse", type=Path, default=DEFAULT_WAREHOUSE, help="warehouse root")
+    site_command = commands.add_parser("site", help="write the website of the built warehouse to <warehouse>/site")
+    site_command.add_argument("--warehouse", type=Path, default=DEFAULT_WAREHOUSE, help="warehouse root (a folder)")
     snapshot_command = commands.add_parser(
         "snapshot", help="refresh an upstream snapshot from its pinned origin (the only command that downloads)"
     )
@@ -145,6 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _read(arguments)
     if arguments.command == "check":
         return _check(arguments.sources)
+    if arguments.command == "site":
+        return _site(arguments.warehouse)
     if arguments.command == "release":
         from pipelines.lib.release import check_new_version
 

@@ -6,6 +6,7 @@ import dagster as dg
 
 from pipelines.assets import ALL_ASSETS
 from pipelines.assets.release import release
+from pipelines.assets.site import website
 from pipelines.checks import SCHEMA_CHECKS
 from pipelines.lib.release import source_tree_hash
 from pipelines.resources import SourcesResource, WarehouseResource
@@ -26,11 +27,18 @@ def resources(
 
 build_everything = dg.define_asset_job(
     "build_everything",
-    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(release),
-    description="Materialise every asset and publish the warehouse (no release).",
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(release, website),
+    description="Materialise every asset and publish the warehouse (no release, no website).",
+)
+make_site = dg.define_asset_job(
+    "site",
+    selection=dg.AssetSelection.assets(website),
+    description="Write the website of the published warehouse (what `make site` does).",
 )
 make_release = dg.define_asset_job(
-    "release", selection=dg.AssetSelection.all(), description="Build everything, then write a release."
+    "release",
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(website),
+    description="Build everything, then write a release.",
 )
 rebuild_published = dg.define_asset_job(
     "rebuild_published",
@@ -51,9 +59,9 @@ def sources_changed(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg
 OWNERS = ["team:ai-footprints"]
 
 defs = dg.Definitions(
-    assets=dg.map_asset_specs(lambda spec: spec.replace_attributes(owners=OWNERS), [*ALL_ASSETS, release]),
+    assets=dg.map_asset_specs(lambda spec: spec.replace_attributes(owners=OWNERS), [*ALL_ASSETS, release, website]),
     asset_checks=SCHEMA_CHECKS,
-    jobs=[build_everything, make_release, rebuild_published],
+    jobs=[build_everything, make_release, make_site, rebuild_published],
     sensors=[sources_changed],
     resources=resources(),
     executor=dg.in_process_executor,

@@ -410,6 +410,12 @@ def _version_key(version: str) -> tuple[str, int]:
     return base, int(number or 1)
 
 
+def latest_version(existing: Iterable[str]) -> str | None:
+    """The latest release version among these names (other names are ignored)."""
+    versions = sorted((name for name in existing if _VERSION.fullmatch(name)), key=_version_key)
+    return versions[-1] if versions else None
+
+
 def previous_version(existing: Iterable[str], version: str) -> str | None:
     """The latest release version before `version`, if any (other names are ignored)."""
     earlier = sorted(
