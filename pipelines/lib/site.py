@@ -120,7 +120,7 @@ class Links:
         self.entity: dict[str, str] = {}
         taken: set[str] = set()
         for name, kind in entities.select("entity", "entity_type").sort("entity").iter_rows():
-            folder = ENTITY_FOLDERS.get(kind, ("subjects", ""))[0]
+            folder = ENTITY_FOLDERS[kind][0]
             base = slug(name)
             candidate, count = base, 1
             while f"{folder}/{candidate}" in taken or candidate == "index":
@@ -388,7 +388,7 @@ def _downloads(warehouse: Path | None, parquet: dict[str, bytes], target: Path) 
                 files.append(
                     {"name": name, "sha256": digest, "href": f"data/{name}", "bytes": (data / name).stat().st_size}
                 )
-        return {"version": version, "files": files, "datapackage": (data / "datapackage.json").exists()}
+        return {"version": version, "files": files}
     (data / PARQUET_DIR).mkdir()
     for table, content in sorted(parquet.items()):
         name = f"{PARQUET_DIR}/{table}.parquet"
@@ -396,7 +396,7 @@ def _downloads(warehouse: Path | None, parquet: dict[str, bytes], target: Path) 
         files.append({"name": name, "sha256": hashlib.sha256(content).hexdigest(), "href": f"data/{name}",
                       "bytes": len(content)})  # fmt: skip
     (data / "SHA256SUMS").write_text("".join(f"{f['sha256']}  {f['name']}\n" for f in files), encoding="utf-8")
-    return {"version": None, "files": files, "datapackage": False}
+    return {"version": None, "files": files}
 
 
 def _environment() -> jinja2.Environment:
@@ -453,11 +453,8 @@ def _write_pages(
     for row in rows:
         by_source[row["source_id"]].append(row)
         by_subject[row["subject"]].append(row)
-    built = tables.get("release_info")
-    context: dict[str, Any] = {
-        "built_at": built["built_at"][0].strftime("%Y-%m-%d %H:%M UTC") if built is not None and built.height else "",
-        "version": built["version"][0] if built is not None and built.height else "",
-    }
+    built = tables["release_info"].row(0, named=True)
+    context = {"built_at": built["built_at"].strftime("%Y-%m-%d %H:%M UTC"), "version": built["version"]}
     pages = 0
 
     def page(path: str, template: str, **values: Any) -> None:
@@ -487,7 +484,7 @@ def _write_pages(
     with_figures = entities.filter(pl.col("entity").is_in(list(by_subject)))
     annual, coverage = tables["annual_metrics"], tables["grid_coverage"]
     runs, checks = tables["training_runs"], tables["claim_checks"]
-    per_request, measurements = tables["per_request"], tables.get("inference_measurements")
+    per_request, measurements = tables["per_request"], tables["inference_measurements"]
     lists: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for entity in with_figures.sort("entity").iter_rows(named=True):
         name, href = entity["entity"], links.entity[entity["entity"]]
@@ -503,7 +500,7 @@ def _write_pages(
             "entity.html",
             title=name,
             entity=entity,
-            kind=ENTITY_FOLDERS.get(entity["entity_type"], ("", entity["entity_type"]))[1],
+            kind=ENTITY_FOLDERS[entity["entity_type"]][1],
             parent_href=links.entity.get(entity["parent"] or ""),
             figures=own,
             grid=_grid_table(coverage, name, links),
@@ -514,11 +511,11 @@ def _write_pages(
                 {**r, "shown": span(r["value"], r["low"], r["high"]), "href": links.figure(r["figure_id"])}
                 for r in per_request.filter(pl.col("subject") == name).iter_rows(named=True)
             ],
-            measured=_measured(measurements, name) if measurements is not None else [],
+            measured=_measured(measurements, name),
             checks=_checks(checks, {row["figure_id"] for row in own}, figures_by_id),
         )
     for kind, (folder, heading) in ENTITY_FOLDERS.items():
-        page(f"{folder}/index.html", "list.html", title=heading, items=lists.get(kind, []), kind=kind)
+        page(f"{folder}/index.html", "list.html", title=heading, items=lists.get(kind, []))
 
     for source in sources.sort("source_id").iter_rows(named=True):
         page(

@@ -13,13 +13,21 @@
     list.textContent = "";
     var wanted = words(query);
     if (wanted.length === 0) { status.textContent = "Type words of a subject, a metric or a quote."; return; }
-    var found = 0;
+    // Every figure whose text holds every word; those whose subject and metric hold most of
+    // the words first, then in the order of their documents.
+    var matches = [];
     for (var i = 0; i < window.AIF_FIGURES.length; i++) {
       var entry = window.AIF_FIGURES[i];
       var text = entry.slice(1).join(" ").toLowerCase();
       if (!wanted.every(function (w) { return text.indexOf(w) !== -1; })) { continue; }
-      found += 1;
-      if (found > LIMIT) { continue; }
+      var head = (entry[1] + " " + entry[2]).toLowerCase().replace(/_/g, " ");
+      var score = wanted.filter(function (w) { return head.indexOf(w) !== -1; }).length;
+      matches.push({ entry: entry, score: score, order: i });
+    }
+    matches.sort(function (a, b) { return b.score - a.score || a.order - b.order; });
+    var found = matches.length;
+    for (var m = 0; m < Math.min(found, LIMIT); m++) {
+      entry = matches[m].entry;
       var item = document.createElement("li");
       var link = document.createElement("a");
       link.href = entry[0];
