@@ -19,6 +19,18 @@ from pipelines.lib.upstream import snapshot_tables
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SOURCES = PROJECT_ROOT / "sources"
 SEEDS = PROJECT_ROOT.parent / "shared" / "seeds"
+# Debian's Chromium for the browser tests (.ci/run installs it), with the flags this machine's
+# closed network needs (no background networking); headless is added by each test's launcher.
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="session", autouse=True)

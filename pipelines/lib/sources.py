@@ -449,6 +449,11 @@ def _metric_row(file: str, metric: MetricIn) -> dict[str, Any]:
     }
 
 
+def _item_frame(file: str, items: list[Any], schema: dict[str, Any]) -> pl.DataFrame:
+    """The items of one list file as rows, each with the file it is in."""
+    return pl.DataFrame([{"file": file, **item.model_dump()} for item in items], schema={"file": pl.String, **schema})
+
+
 def raw_frames(loaded: LoadedSources) -> dict[str, pl.DataFrame]:
     """The raw layer: every item exactly as written, one frame per input kind."""
     metrics = pl.DataFrame(
@@ -468,16 +473,10 @@ def raw_frames(loaded: LoadedSources) -> dict[str, pl.DataFrame]:
             "applies_to": pl.List(pl.String),
         },
     )
-    entities = pl.DataFrame(
-        [{"file": loaded.entities_file, **entity.model_dump()} for entity in loaded.entities],
-        schema={
-            "file": pl.String,
-            "name": pl.String,
-            "type": pl.String,
-            "aliases": pl.List(pl.String),
-            "parent": pl.String,
-            "zone": pl.String,
-        },
+    entities = _item_frame(
+        loaded.entities_file,
+        loaded.entities,
+        {"name": pl.String, "type": pl.String, "aliases": pl.List(pl.String), "parent": pl.String, "zone": pl.String},
     )
     document_schema: dict[str, Any] = {"file": pl.String}
     for name in DocumentHeader.model_fields:
@@ -488,18 +487,18 @@ def raw_frames(loaded: LoadedSources) -> dict[str, pl.DataFrame]:
         [{"file": file, **document.model_dump(exclude={"figures"})} for file, document in loaded.documents],
         schema=document_schema,
     )
-    factors = pl.DataFrame(
-        [{"file": loaded.factors_file, **factor.model_dump()} for factor in loaded.factors],
-        schema={"file": pl.String, "factor": pl.String, "figure": pl.String, "reason": pl.String},
+    factors = _item_frame(
+        loaded.factors_file, loaded.factors, {"factor": pl.String, "figure": pl.String, "reason": pl.String}
     )
-    equivalences = pl.DataFrame(
-        [{"file": loaded.equivalences_file, **item.model_dump()} for item in loaded.equivalences],
-        schema={"file": pl.String, "equivalence": pl.String, "description": pl.String, "figure": pl.String},
+    equivalences = _item_frame(
+        loaded.equivalences_file,
+        loaded.equivalences,
+        {"equivalence": pl.String, "description": pl.String, "figure": pl.String},
     )
-    run_locations = pl.DataFrame(
-        [{"file": loaded.run_locations_file, **item.model_dump()} for item in loaded.run_locations],
-        schema={
-            "file": pl.String,
+    run_locations = _item_frame(
+        loaded.run_locations_file,
+        loaded.run_locations,
+        {
             "model": pl.String,
             "document": pl.String,
             "location": pl.String,

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -19,21 +18,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import PROJECT_ROOT, SOURCES
+from tests.conftest import CHROMIUM, CHROMIUM_FLAGS, PROJECT_ROOT, SOURCES
 
 pytestmark = pytest.mark.integration
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-# As the machine's notes advise: no background networking on a closed network.
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _free_port() -> int:
@@ -53,7 +40,15 @@ def _graphql(port: int, query: str) -> dict:
 
 
 def _chromium(url: str, profile: Path, *options: str) -> subprocess.CompletedProcess[str]:
-    command = [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=30000", *options, url]
+    command = [
+        CHROMIUM,
+        "--headless",
+        *CHROMIUM_FLAGS,
+        f"--user-data-dir={profile}",
+        "--virtual-time-budget=30000",
+        *options,
+        url,
+    ]
     return subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)  # type: ignore[list-item]
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,19 +19,9 @@ import polars as pl
 import pytest
 
 from pipelines.lib.site import Links
-from tests.conftest import SOURCES
+from tests.conftest import CHROMIUM, CHROMIUM_FLAGS, SOURCES
 
 pytestmark = pytest.mark.integration
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 BIG_FOUR = ["Google", "Microsoft", "Meta", "Amazon"]
 
 

@@ -108,8 +108,8 @@ def test_power_falls_back_to_the_hardware_tdp_from_another_document(source_tree:
     assert {"input": "tdp", "figure_id": "spec-a/tdp", "origin": "hardware_tdp"} in run["inputs"]
 
 
-def test_missing_factors_fall_back_to_the_defaults_and_are_flagged(source_tree: Path) -> None:
-    write_document(source_tree, run_figures()[:3])
+def write_default_factors(source_tree: Path) -> None:
+    """Default factors: PUE 1.5 and a grid intensity of 480 g/kWh, figures of defaults-doc."""
     write_document(
         source_tree,
         [
@@ -123,6 +123,11 @@ def test_missing_factors_fall_back_to_the_defaults_and_are_flagged(source_tree: 
         "- factor: grid_carbon_intensity\n  figure: defaults-doc/ci\n  reason: test\n",
         encoding="utf-8",
     )
+
+
+def test_missing_factors_fall_back_to_the_defaults_and_are_flagged(source_tree: Path) -> None:
+    write_document(source_tree, run_figures()[:3])
+    write_default_factors(source_tree)
     tables, problems = normalise_all(raw_frames(load_sources(source_tree)))
     assert problems == []
     runs = training_runs(tables["figures"], tables["metrics"], tables["factors"])
@@ -250,19 +255,7 @@ def _located_run(source_tree: Path, location: str, year: int | None) -> dict[str
     """test-doc's GPT-4 run without a grid intensity, located by run_locations.yaml, with a
     world default factor of 480 g/kWh."""
     write_document(source_tree, run_figures()[:3])
-    write_document(
-        source_tree,
-        [
-            figure(id="pue", subject="World", metric="pue", value="1.5", unit="dimensionless"),
-            figure(id="ci", subject="World", metric="grid_carbon_intensity", value="480", unit="g/kWh"),
-        ],
-        id="defaults-doc",
-    )
-    (source_tree / "factors.yaml").write_text(
-        "- factor: pue\n  figure: defaults-doc/pue\n  reason: test\n"
-        "- factor: grid_carbon_intensity\n  figure: defaults-doc/ci\n  reason: test\n",
-        encoding="utf-8",
-    )
+    write_default_factors(source_tree)
     stated = f"  year: {year}\n" if year is not None else ""
     (source_tree / "run_locations.yaml").write_text(
         f"- model: gpt-4\n  document: test-doc\n  location: {location}\n{stated}"
