@@ -286,7 +286,7 @@ def _without(stem: str) -> pl.Expr:
     return pl.col(stem).is_null() & pl.col(f"{stem}_low").is_null() & pl.col(f"{stem}_high").is_null()
 
 
-def zone_intensities(run_locations: pl.DataFrame, grid_intensity: pl.DataFrame) -> pl.DataFrame:
+def _zone_intensities(run_locations: pl.DataFrame, grid_intensity: pl.DataFrame) -> pl.DataFrame:
     """For each located run, its zone's grid intensity in the upstream snapshots: the row of the
     year nearest the run's (the later of two as near), a dated row before an undated one."""
     rows = grid_intensity.filter(pl.col("co2e_kg_per_kwh").is_not_null()).select(
@@ -329,7 +329,7 @@ def _zone_default(
     if run_locations is None or grid_intensity is None:
         zones = pl.DataFrame(schema={"model": pl.String, "source_id": pl.String, **zone_columns})
     else:
-        zones = zone_intensities(run_locations, grid_intensity)
+        zones = _zone_intensities(run_locations, grid_intensity)
     runs = runs.join(zones, on=["source_id", "model"], how="left")
     use = _computable() & _without(INTENSITY_STEM) & pl.col("_zone_intensity").is_not_null()
     return runs.with_columns(
@@ -386,13 +386,7 @@ def _inputs_column(inputs: dict[str, str]) -> pl.Expr:
             origin = pl.lit("hardware_tdp")
         elif name == "grid_carbon_intensity":
             present = present | pl.col("_zone_default")
-            origin = (
-                pl.when(pl.col("_zone_default"))
-                .then(pl.lit("zone_default"))
-                .when(pl.col(f"_default_{name}").is_not_null())
-                .then(pl.lit("default"))
-                .otherwise(pl.lit("document"))
-            )
+            origin = pl.col("carbon_intensity_origin")
         elif name in DEFAULTABLE_INPUTS:
             origin = (
                 pl.when(pl.col(f"_default_{name}").is_not_null()).then(pl.lit("default")).otherwise(pl.lit("document"))

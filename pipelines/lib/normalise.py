@@ -465,10 +465,9 @@ def normalise_run_locations(
             on="document",
             how="left",
         )
+        .with_columns(pl.format("{} in {}", "model", "document").alias("run"))
     )
     runs = figures.select(pl.col("subject").alias("model_entity"), pl.col("source_id").alias("document")).unique()
-    has_run = located.join(runs, on=["model_entity", "document"], how="semi")
-    label = pl.format("{} in {}", "model", "document")
     problems: list[SourceProblem] = []
     region = pl.col("place_type") == "region"
     checks = [
@@ -483,7 +482,7 @@ def normalise_run_locations(
     ]
     for field_name, condition, message in checks:
         problems += _problems(
-            located.filter(condition.fill_null(True)).with_columns(label.alias("run")),
+            located.filter(condition.fill_null(True)),
             field=field_name,
             item="run",
             kind="run location",
@@ -491,21 +490,22 @@ def normalise_run_locations(
         )
     known = located.filter(pl.col("model_type") == "model", pl.col("published").is_not_null())
     problems += _problems(
-        known.join(has_run, on=["model_entity", "document"], how="anti").with_columns(label.alias("run")),
+        known.join(runs, on=["model_entity", "document"], how="anti"),
         field="model",
         item="run",
         kind="run location",
         message=pl.format("'{}' gives no figure of {}", "document", "model_entity"),
     )
     problems += _problems(
-        located.filter(pl.struct("model_entity", "document").is_duplicated()).with_columns(label.alias("run")),
+        located.filter(~pl.struct("model_entity", "document").is_first_distinct()),
         field="model",
         item="run",
         kind="run location",
         message=pl.lit("is located twice for this document"),
     )
     frame = (
-        has_run.filter(pl.col("zone").is_not_null())
+        located.join(runs, on=["model_entity", "document"], how="semi")
+        .filter(pl.col("zone").is_not_null())
         .select(
             pl.col("model_entity").alias("model"),
             pl.col("document").alias("source_id"),

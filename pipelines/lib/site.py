@@ -24,6 +24,7 @@ from typing import Any
 import jinja2
 import matplotlib.pyplot as plt
 import polars as pl
+import pyarrow.fs as pafs
 
 from pipelines.lib.charts import CHARTS
 from pipelines.lib.locations import local_path
@@ -136,17 +137,6 @@ class Links:
     @staticmethod
     def figure(figure_id: str) -> str:
         return f"sources/{figure_id.split('/', 1)[0]}.html#{figure_anchor(figure_id)}"
-
-
-def read_tables(location: str | Path) -> tuple[dict[str, pl.DataFrame], dict[str, bytes]]:
-    """Every published table of a warehouse (a folder or an object store), and its Parquet file's bytes."""
-    filesystem, folder = published_parquet(location)  # PublishError when nothing is published
-    tables = read_parquet_folder(filesystem, folder)
-    files = {}
-    for name in tables:
-        with filesystem.open_input_file(f"{folder}/{name}.parquet") as handle:
-            files[name] = handle.read()
-    return tables, files
 
 
 def figure_rows(
@@ -365,7 +355,9 @@ def _measured(measurements: pl.DataFrame, model: str) -> list[dict[str, Any]]:
     ]
 
 
-def _downloads(warehouse: Path | None, parquet: dict[str, bytes], target: Path) -> dict[str, Any]:
+def _downloads(
+    warehouse: Path | None, published: tuple[pafs.FileSystem, str], tables: list[str], target: Path
+) -> dict[str, Any]:
     """Copy the latest release (its zip, tables, datapackage.json, changelog and checksums; the
     DuckDB file only inside the zip) into target/data/, or before any release this build's
     tables with their checksums."""
@@ -390,8 +382,11 @@ def _downloads(warehouse: Path | None, parquet: dict[str, bytes], target: Path) 
                 )
         return {"version": version, "files": files}
     (data / PARQUET_DIR).mkdir()
-    for table, content in sorted(parquet.items()):
+    filesystem, folder = published
+    for table in sorted(tables):
         name = f"{PARQUET_DIR}/{table}.parquet"
+        with filesystem.open_input_file(f"{folder}/{table}.parquet") as handle:
+            content = handle.read()
         (data / name).write_bytes(content)
         files.append({"name": name, "sha256": hashlib.sha256(content).hexdigest(), "href": f"data/{name}",
                       "bytes": len(content)})  # fmt: skip
@@ -408,6 +403,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     environment.filters["number"] = number
+    environment.filters["figure_href"] = Links.figure
     return environment
 
 
@@ -415,7 +411,8 @@ def build_site(location: str | Path, local_root: Path | None = None) -> SiteSumm
     """Write the website of a warehouse's published tables to <local root>/site: the
     warehouse's own folder, or for an object store the local folder of its charts."""
     started = time.perf_counter()
-    tables, parquet = read_tables(location)
+    published = published_parquet(location)  # PublishError when nothing is published
+    tables = read_parquet_folder(*published)
     warehouse = local_path(location)
     root = local_root if local_root is not None else warehouse
     if root is None:
@@ -425,7 +422,7 @@ def build_site(location: str | Path, local_root: Path | None = None) -> SiteSumm
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
-        pages = _write_pages(tables, parquet, warehouse, Path(root), staging)
+        pages = _write_pages(tables, published, warehouse, Path(root), staging)
         old = final.with_name(f".{final.name}-old")
         shutil.rmtree(old, ignore_errors=True)
         if final.exists():
@@ -440,7 +437,11 @@ def build_site(location: str | Path, local_root: Path | None = None) -> SiteSumm
 
 
 def _write_pages(
-    tables: dict[str, pl.DataFrame], parquet: dict[str, bytes], warehouse: Path | None, root: Path, site: Path
+    tables: dict[str, pl.DataFrame],
+    published: tuple[pafs.FileSystem, str],
+    warehouse: Path | None,
+    root: Path,
+    site: Path,
 ) -> int:
     """Every page of the site into `site`; returns how many."""
     environment = _environment()
@@ -469,7 +470,7 @@ def _write_pages(
     for path in STATIC.iterdir():
         shutil.copyfile(path, site / "assets" / path.name)
     (site / "assets" / "search-index.js").write_text(search_index(rows), encoding="utf-8")
-    downloads = _downloads(warehouse, parquet, site)
+    downloads = _downloads(warehouse, published, list(tables), site)
 
     # The build's charts, with their descriptions as alt text.
     charts = []

@@ -120,6 +120,12 @@ def test_equals_through_a_physical_equivalence_is_accepted(source_tree: Path) ->
         ("{model: Google, document: test-doc, location: France}", "model", "'Google' is not a model entity"),
         ("{model: GPT-4, document: no-such-doc, location: France}", "document", "'no-such-doc' is not a document"),
         ("{model: GPT-3, document: test-doc, location: France}", "model", "'test-doc' gives no figure of GPT-3"),
+        (
+            "{model: GPT-4, document: test-doc, location: France}\n- {locator: p. 2, quote: there, model: gpt-4, "
+            "document: test-doc, location: Texas}",
+            "model",
+            "is located twice for this document",
+        ),
     ],
 )
 def test_a_bad_run_location_names_the_file_the_run_and_the_field(

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import polars as pl
+import pyarrow.fs as pafs
 import pytest
 
 from pipelines.cli import main
@@ -97,6 +98,14 @@ def _release(folder: Path, files: dict[str, bytes]) -> None:
     (folder / "SHA256SUMS").write_text(sums, encoding="utf-8")
 
 
+def _published(folder: Path, tables: dict[str, bytes]) -> tuple[pafs.FileSystem, str]:
+    """A build's Parquet folder on the local filesystem, as publish.published_parquet names one."""
+    folder.mkdir(parents=True)
+    for name, content in tables.items():
+        (folder / f"{name}.parquet").write_bytes(content)
+    return pafs.LocalFileSystem(), folder.as_posix()
+
+
 def test_the_downloads_are_the_latest_release_without_its_loose_duckdb_file(tmp_path: Path) -> None:
     releases = tmp_path / "warehouse" / "releases"
     _release(releases / "v2026.01.02", {"parquet/figures.parquet": b"old", "datapackage.json": b"{}"})
@@ -110,7 +119,8 @@ def test_the_downloads_are_the_latest_release_without_its_loose_duckdb_file(tmp_
     _release(releases / "v2026.01.02-10", newest)
     _release(releases / "v2026.01.02-9", {"parquet/figures.parquet": b"older"})
     (releases / ".staging-v2026.01.03").mkdir()  # a release being written is not one
-    downloads = _downloads(tmp_path / "warehouse", {"figures": b"build"}, tmp_path / "site")
+    build = _published(tmp_path / "build", {"figures": b"build"})
+    downloads = _downloads(tmp_path / "warehouse", build, ["figures"], tmp_path / "site")
     assert downloads["version"] == "v2026.01.02-10"  # -10 is later than -9
     data = tmp_path / "site" / "data"
     assert (data / "parquet" / "figures.parquet").read_bytes() == b"new"
@@ -126,7 +136,8 @@ def test_the_downloads_are_the_latest_release_without_its_loose_duckdb_file(tmp_
 
 
 def test_before_any_release_the_downloads_are_this_builds_tables(tmp_path: Path) -> None:
-    downloads = _downloads(None, {"figures": b"one", "sources": b"two"}, tmp_path / "site")
+    build = _published(tmp_path / "build", {"figures": b"one", "sources": b"two"})
+    downloads = _downloads(None, build, ["sources", "figures"], tmp_path / "site")
     assert downloads["version"] is None
     sums = (tmp_path / "site" / "data" / "SHA256SUMS").read_text(encoding="utf-8")
     assert sums == (
